@@ -1,0 +1,62 @@
+package api
+
+// Execution is one attempt to run a job's task on one node.
+type Execution struct {
+	ID                 string                           `json:"ID"`
+	Namespace          string                           `json:"Namespace"`
+	EvalID             string                           `json:"EvalID"`
+	Name               string                           `json:"Name"`
+	NodeID             string                           `json:"NodeID"`
+	JobID              string                           `json:"JobID"`
+	AllocatedResources *AllocatedResources              `json:"AllocatedResources"`
+	DesiredState       State[ExecutionDesiredStateType] `json:"DesiredState"`
+	ComputeState       State[ExecutionStateType]        `json:"ComputeState"`
+	PublishedResult    *SpecConfig                      `json:"PublishedResult"`
+	RunOutput          *RunCommandResult                `json:"RunOutput"`
+	PreviousExecution  string                           `json:"PreviousExecution"`
+	NextExecution      string                           `json:"NextExecution"`
+	FollowupEvalID     string                           `json:"FollowupEvalID"`
+	Revision           uint64                           `json:"Revision"`
+	CreateTime         int64                            `json:"CreateTime"`
+	ModifyTime         int64                            `json:"ModifyTime"`
+}
+
+// AllocatedResources holds the resources reserved for each task, by task
+// name.
+type AllocatedResources struct {
+	Tasks map[string]*Resources `json:"Tasks"`
+}
+
+// Total sums the resources of every task.
+func (a *AllocatedResources) Total() Resources {
+	var r Resources
+	if a == nil {
+		return r
+	}
+	for _, t := range a.Tasks {
+		if t != nil {
+			r = r.Add(*t)
+		}
+	}
+	return r
+}
+
+// RunCommandResult is what a task printed and how it ended. The keys are the
+// spec page's, lowercase.
+type RunCommandResult struct {
+	STDOUT          string `json:"stdout"`
+	StdoutTruncated bool   `json:"stdouttruncated"`
+	STDERR          string `json:"stderr"`
+	StderrTruncated bool   `json:"stderrtruncated"`
+	ExitCode        int    `json:"exitCode"`
+	ErrorMsg        string `json:"runnerError"`
+}
+
+// IsActive reports whether the execution holds (or may soon hold) resources
+// on its node: not terminal on the compute side and not desired stopped.
+func (e *Execution) IsActive() bool {
+	return !e.ComputeState.StateType.IsTerminal()
+}
+
+// IsTerminal reports whether the compute side is done with the execution.
+func (e *Execution) IsTerminal() bool { return e.ComputeState.StateType.IsTerminal() }

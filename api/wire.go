@@ -1,0 +1,118 @@
+package api
+
+// Request and response bodies of the Orchestrator API. Field order follows
+// the spec page's examples.
+
+// PutJobRequest is the body of PUT /api/v1/orchestrator/jobs. Upstream
+// clients also send Namespace and Credential; Shoal honours IdempotencyToken.
+type PutJobRequest struct {
+	Job              *Job   `json:"Job"`
+	IdempotencyToken string `json:"IdempotencyToken,omitempty"`
+	Namespace        string `json:"Namespace,omitempty"`
+}
+
+// PutJobResponse answers a create.
+type PutJobResponse struct {
+	JobID        string   `json:"JobID"`
+	EvaluationID string   `json:"EvaluationID"`
+	Warnings     []string `json:"Warnings"`
+}
+
+// GetJobResponse answers a describe; History and Executions only when asked
+// for with include=.
+type GetJobResponse struct {
+	Job        *Job                       `json:"Job"`
+	History    *ListJobHistoryResponse    `json:"History,omitempty"`
+	Executions *ListJobExecutionsResponse `json:"Executions,omitempty"`
+}
+
+// ListJobsResponse answers GET /jobs.
+type ListJobsResponse struct {
+	Jobs      []*Job `json:"Jobs"`
+	NextToken string `json:"NextToken"`
+}
+
+// StopJobRequest is the optional body of DELETE /jobs/:id (lowercase
+// "reason", as upstream clients send it).
+type StopJobRequest struct {
+	Reason string `json:"reason"`
+}
+
+// StopJobResponse answers a stop.
+type StopJobResponse struct {
+	EvaluationID string `json:"EvaluationID"`
+}
+
+// ListJobHistoryResponse answers GET /jobs/:id/history.
+type ListJobHistoryResponse struct {
+	NextToken string        `json:"NextToken"`
+	History   []*JobHistory `json:"History"`
+}
+
+// ListJobExecutionsResponse answers GET /jobs/:id/executions.
+type ListJobExecutionsResponse struct {
+	NextToken  string       `json:"NextToken"`
+	Executions []*Execution `json:"Executions"`
+}
+
+// ListJobResultsResponse answers GET /jobs/:id/results.
+type ListJobResultsResponse struct {
+	NextToken string        `json:"NextToken"`
+	Results   []*SpecConfig `json:"Results"`
+}
+
+// GetNodeResponse answers GET /nodes/:id.
+type GetNodeResponse struct {
+	Node *NodeInfo `json:"Node"`
+}
+
+// ListNodesResponse answers GET /nodes.
+type ListNodesResponse struct {
+	NextToken string      `json:"NextToken"`
+	Nodes     []*NodeInfo `json:"Nodes"`
+}
+
+// IsAliveResponse answers GET /api/v1/agent/alive.
+type IsAliveResponse struct {
+	Status string `json:"Status"`
+}
+
+// ExecutionLog is one frame of the logs websocket: {"value":{…}}.
+type ExecutionLog struct {
+	Type int    `json:"Type"` // 1 stdout, 2 stderr
+	Line string `json:"Line"`
+}
+
+// Log stream types.
+const (
+	LogTypeStdout = 1
+	LogTypeStderr = 2
+)
+
+// ExecutionLogFrame wraps a log line or an error on the logs websocket.
+type ExecutionLogFrame struct {
+	Value *ExecutionLog `json:"value,omitempty"`
+	Error string        `json:"error,omitempty"`
+}
+
+// RaftServer is one member of the Raft configuration.
+type RaftServer struct {
+	ID      string `json:"ID"`
+	Address string `json:"Address"`
+	Voter   bool   `json:"Voter"`
+	Leader  bool   `json:"Leader"`
+}
+
+// RaftConfigurationResponse answers GET /api/v1/operator/raft.
+type RaftConfigurationResponse struct {
+	Leader  string       `json:"Leader"`
+	Index   uint64       `json:"Index"`
+	Servers []RaftServer `json:"Servers"`
+}
+
+// DigestResponse answers GET /api/v1/operator/digest: a hash of the whole
+// replicated state at the applied index.
+type DigestResponse struct {
+	Index  uint64 `json:"Index"`
+	Digest string `json:"Digest"`
+}
