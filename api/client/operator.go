@@ -1,0 +1,82 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/shoal-io/shoal/api"
+)
+
+// OperatorAPI manages the replicated cluster itself.
+type OperatorAPI struct{ c *Client }
+
+// Raft returns the Raft configuration (GET /api/v1/operator/raft).
+func (a *OperatorAPI) Raft(ctx context.Context) (*api.RaftConfigurationResponse, *Meta, error) {
+	var out api.RaftConfigurationResponse
+	meta, err := a.c.call(ctx, &request{method: http.MethodGet, path: operatorPath + "/raft", idempotent: true}, &out)
+	if err != nil {
+		return nil, meta, err
+	}
+	return &out, meta, nil
+}
+
+// Digest returns a hash of the answering replica's whole state
+// (GET /api/v1/operator/digest), to compare replicas.
+func (a *OperatorAPI) Digest(ctx context.Context) (*api.DigestResponse, *Meta, error) {
+	var out api.DigestResponse
+	meta, err := a.c.call(ctx, &request{method: http.MethodGet, path: operatorPath + "/digest", idempotent: true}, &out)
+	if err != nil {
+		return nil, meta, err
+	}
+	return &out, meta, nil
+}
+
+// RemovePeer removes a server from the Raft configuration
+// (DELETE /api/v1/operator/raft/peers/:id). A membership change is not
+// repeated after an unknown outcome: the operator checks Raft and decides.
+func (a *OperatorAPI) RemovePeer(ctx context.Context, id string) error {
+	escaped, err := escapeID("peer", id)
+	if err != nil {
+		return err
+	}
+	_, err = a.c.call(ctx, &request{method: http.MethodDelete, path: operatorPath + "/raft/peers/" + escaped}, nil)
+	return err
+}
+
+// TransferLeadership asks the leader to hand over to toID, or to the most
+// up-to-date voter when toID is empty
+// (POST /api/v1/operator/raft/transfer-leadership).
+func (a *OperatorAPI) TransferLeadership(ctx context.Context, toID string) error {
+	r := &request{method: http.MethodPost, path: operatorPath + "/raft/transfer-leadership",
+		json: api.TransferLeadershipRequest{ID: toID}}
+	_, err := a.c.call(ctx, r, nil)
+	return err
+}
+
+// SnapshotSave writes a snapshot of the whole state to w
+// (GET /api/v1/operator/snapshot). The transfer is bounded by ctx only.
+func (a *OperatorAPI) SnapshotSave(ctx context.Context, w io.Writer) (*Meta, error) {
+	r := &request{method: http.MethodGet, path: operatorPath + "/snapshot", idempotent: true, streaming: true}
+	resp, meta, err := a.c.send(ctx, r)
+	if err != nil {
+		return meta, err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return meta, fmt.Errorf("reading the snapshot from %s: %w", meta.Host, err)
+	}
+	return meta, nil
+}
+
+// SnapshotRestore replaces the cluster's state with a snapshot read from r
+// (PUT /api/v1/operator/snapshot). The transfer is bounded by ctx only; it
+// goes to another replica only if none of r was read.
+func (a *OperatorAPI) SnapshotRestore(ctx context.Context, r io.Reader) error {
+	if r == nil {
+		return api.BadRequestf("missing snapshot")
+	}
+	_, err := a.c.call(ctx, &request{method: http.MethodPut, path: operatorPath + "/snapshot", stream: r, streaming: true}, nil)
+	return err
+}
