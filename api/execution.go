@@ -1,5 +1,10 @@
 package api
 
+import (
+	"maps"
+	"slices"
+)
+
 // Execution is one attempt to run a job's task on one node.
 type Execution struct {
 	ID                 string                           `json:"ID"`
@@ -27,14 +32,15 @@ type AllocatedResources struct {
 	Tasks map[string]*Resources `json:"Tasks"`
 }
 
-// Total sums the resources of every task.
+// Total sums the resources of every task, in task-name order: float sums
+// depend on order, and every replica must reach the same total.
 func (a *AllocatedResources) Total() Resources {
 	var r Resources
 	if a == nil {
 		return r
 	}
-	for _, t := range a.Tasks {
-		if t != nil {
+	for _, name := range slices.Sorted(maps.Keys(a.Tasks)) {
+		if t := a.Tasks[name]; t != nil {
 			r = r.Add(*t)
 		}
 	}
@@ -53,7 +59,7 @@ type RunCommandResult struct {
 }
 
 // IsActive reports whether the execution holds (or may soon hold) resources
-// on its node: not terminal on the compute side and not desired stopped.
+// on its node: it is not terminal on the compute side.
 func (e *Execution) IsActive() bool {
 	return !e.ComputeState.StateType.IsTerminal()
 }

@@ -287,7 +287,7 @@ func Decode(entry []byte) (Command, error) {
 		return nil, fmt.Errorf("%w: type %d", ErrUnknownCommand, uint8(t))
 	}
 	if err := json.Unmarshal(entry[1:], cmd); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", cmd.MessageType(), err)
+		return nil, fmt.Errorf("%w: decode %s: %w", ErrUnknownCommand, cmd.MessageType(), err)
 	}
 	return cmd, nil
 }

@@ -1,0 +1,377 @@
+package fsm
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hashicorp/go-memdb"
+	"github.com/shoal-io/shoal/api"
+)
+
+// derivedIDSpace namespaces the IDs Apply invents (evaluations raised by
+// reports and node events). They are name-based UUIDs of the raft index and
+// the command's position, so every replica invents the same ones.
+var derivedIDSpace = uuid.MustParse("5b0f3c52-8a4e-4c1e-9d57-2f6e0a1c7b39")
+
+// applyCtx is the state of one write transaction. It is reused across Apply
+// calls (raft applies from one goroutine).
+type applyCtx struct {
+	txn *memdb.Txn
+	// base is the state before this transaction. Point lookups read base
+	// plus written (the rows this transaction wrote), not txn: memdb drops
+	// an index's cache of copied nodes whenever the write transaction reads
+	// it, and re-copying the tree paths on the next insert costs more than
+	// the write itself.
+	base    *memdb.Txn
+	written map[rowKey]any // nil value: deleted
+	index   uint64
+
+	// Per command: its position in the entry, its clock, and a counter for
+	// derived IDs.
+	cmdPos int
+	now    int64
+	idSeq  int
+
+	// Per transaction: how many writes were made (a failing command must have
+	// made none), which tables changed and how their row counts moved.
+	writes  int
+	changed [tableCount]bool
+	rows    [tableCount]int
+	// nextSeq caches the next history sequence number of jobs written in this
+	// transaction.
+	nextSeq map[string]uint64
+
+	// ev collects what the observer hears once the entry is committed.
+	ev events
+
+	// injectFailure, set only by tests, fails a command after it has
+	// written, to exercise the rollback path no real command reaches.
+	injectFailure func(Command) error
+}
+
+type rowKey struct {
+	table tableID
+	id    string
+}
+
+type events struct {
+	evals []*api.Evaluation
+	nodes []string
+	freed []string
+}
+
+type eventMark struct{ evals, nodes, freed int }
+
+func (e *events) mark() eventMark { return eventMark{len(e.evals), len(e.nodes), len(e.freed)} }
+
+func (e *events) reset(m eventMark) {
+	e.evals, e.nodes, e.freed = e.evals[:m.evals], e.nodes[:m.nodes], e.freed[:m.freed]
+}
+
+func (ac *applyCtx) begin(db *memdb.MemDB, index uint64) {
+	ac.txn = db.Txn(true)
+	ac.base = db.Txn(false)
+	clear(ac.written)
+	ac.index = index
+	ac.writes = 0
+	ac.changed = [tableCount]bool{}
+	ac.rows = [tableCount]int{}
+	clear(ac.nextSeq)
+}
+
+func (ac *applyCtx) abort() {
+	if ac.txn != nil {
+		ac.txn.Abort()
+		ac.txn = nil
+	}
+}
+
+// commit records the applied index (and, per changed table, its index and
+// row count) and commits.
+func (ac *applyCtx) commit() error {
+	for t := tableJobs; t < tableIndex; t++ {
+		if !ac.changed[t] {
+			continue
+		}
+		old, err := readIndexRecord(ac.base, t.String())
+		if err != nil {
+			return err
+		}
+		rec := &indexRecord{Table: old.Table, Index: ac.index, Rows: old.Rows + ac.rows[t]}
+		if err := ac.txn.Insert(tableIndex.String(), rec); err != nil {
+			return fmt.Errorf("record index of %s: %w", t, err)
+		}
+	}
+	if err := ac.txn.Insert(tableIndex.String(), &indexRecord{Table: appliedKey, Index: ac.index}); err != nil {
+		return fmt.Errorf("record applied index: %w", err)
+	}
+	ac.txn.Commit()
+	ac.txn = nil
+	return nil
+}
+
+// takeEvents hands the collected events over; the observer may keep them.
+func (ac *applyCtx) takeEvents() events {
+	ev := ac.ev
+	ac.ev = events{}
+	return ev
+}
+
+func (ac *applyCtx) apply(pos int, cmd Command) (any, error) {
+	v, err := ac.dispatch(pos, cmd)
+	if err == nil && ac.injectFailure != nil {
+		if err := ac.injectFailure(cmd); err != nil {
+			return nil, err
+		}
+	}
+	return v, err
+}
+
+func (ac *applyCtx) dispatch(pos int, cmd Command) (any, error) {
+	ac.cmdPos, ac.idSeq = pos, 0
+	switch c := cmd.(type) {
+	case *JobRegisterRequest:
+		ac.now = c.Now
+		return nilOnError(ac.jobRegister(c))
+	case *JobStopRequest:
+		ac.now = c.Now
+		return nilOnError(ac.jobStop(c))
+	case *Plan:
+		ac.now = c.Now
+		return nilOnError(ac.planApply(c))
+	case *ExecutionReportRequest:
+		ac.now = c.Now
+		return nilOnError(ac.executionReport(c))
+	case *NodeRegisterRequest:
+		ac.now = c.Now
+		return nilOnError(ac.nodeRegister(c))
+	case *NodeStatusRequest:
+		ac.now = c.Now
+		return nilOnError(ac.nodeStatus(c))
+	case *EvalUpdateRequest:
+		ac.now = c.Now
+		return nil, ac.evalUpdate(c)
+	case *IdempotencyPruneRequest:
+		ac.now = c.Now
+		return nilOnError(ac.idempotencyPrune(c))
+	}
+	return nil, fmt.Errorf("%w: %T", ErrUnknownCommand, cmd)
+}
+
+// nilOnError keeps a typed nil pointer out of Result.Value.
+func nilOnError[T any](v *T, err error) (any, error) {
+	if err != nil || v == nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// put writes a row; id is its primary key, or "" for rows never looked up
+// by key within a transaction (history).
+func (ac *applyCtx) put(t tableID, id string, obj any, isNew bool) error {
+	ac.writes++
+	if id != "" {
+		if ac.written == nil {
+			ac.written = make(map[rowKey]any)
+		}
+		ac.written[rowKey{t, id}] = obj
+	}
+	ac.changed[t] = true
+	if isNew {
+		ac.rows[t]++
+	}
+	if err := ac.txn.Insert(t.String(), obj); err != nil {
+		return fmt.Errorf("write %s: %w", t, err)
+	}
+	return nil
+}
+
+func (ac *applyCtx) remove(t tableID, id string, obj any) error {
+	ac.writes++
+	if ac.written == nil {
+		ac.written = make(map[rowKey]any)
+	}
+	ac.written[rowKey{t, id}] = nil
+	ac.changed[t] = true
+	ac.rows[t]--
+	if err := ac.txn.Delete(t.String(), obj); err != nil {
+		return fmt.Errorf("delete from %s: %w", t, err)
+	}
+	return nil
+}
+
+// derivedID returns the next ID this command invents.
+func (ac *applyCtx) derivedID() string {
+	ac.idSeq++
+	name := fmt.Appendf(nil, "%d/%d/%d", ac.index, ac.cmdPos, ac.idSeq)
+	return uuid.NewSHA1(derivedIDSpace, name).String()
+}
+
+func (ac *applyCtx) nowTime() time.Time { return time.Unix(0, ac.now).UTC() }
+
+// row returns the current version of a row by primary key.
+func row[T any](ac *applyCtx, t tableID, id string) (T, bool, error) {
+	if v, ok := ac.written[rowKey{t, id}]; ok {
+		r, isT := v.(T)
+		return r, isT, nil
+	}
+	return lookup[T](ac.base, t, "id", id)
+}
+
+func (ac *applyCtx) job(id string) (*jobRecord, bool, error) {
+	return row[*jobRecord](ac, tableJobs, id)
+}
+
+func (ac *applyCtx) execution(id string) (*execRecord, bool, error) {
+	return row[*execRecord](ac, tableExecutions, id)
+}
+
+func (ac *applyCtx) node(id string) (*nodeRecord, bool, error) {
+	return row[*nodeRecord](ac, tableNodes, id)
+}
+
+func (ac *applyCtx) eval(id string) (*api.Evaluation, bool, error) {
+	return row[*api.Evaluation](ac, tableEvals, id)
+}
+
+func (ac *applyCtx) putJob(r *jobRecord, isNew bool) error {
+	r.ModifyIndex = ac.index
+	if isNew {
+		r.CreateIndex = ac.index
+	}
+	return ac.put(tableJobs, r.Job.ID, r, isNew)
+}
+
+// putExecution writes an execution and notes capacity it frees.
+func (ac *applyCtx) putExecution(r *execRecord, old *execRecord) error {
+	r.ModifyIndex = ac.index
+	if old == nil {
+		r.CreateIndex = ac.index
+	} else if !old.Execution.IsTerminal() && r.Execution.IsTerminal() {
+		ac.ev.freed = append(ac.ev.freed, r.Execution.NodeID)
+	}
+	return ac.put(tableExecutions, r.Execution.ID, r, old == nil)
+}
+
+// putEval upserts an evaluation and tells the observer.
+func (ac *applyCtx) putEval(e *api.Evaluation) error {
+	_, exists, err := ac.eval(e.ID)
+	if err != nil {
+		return err
+	}
+	return ac.writeEval(e, !exists)
+}
+
+func (ac *applyCtx) writeEval(e *api.Evaluation, isNew bool) error {
+	if err := ac.put(tableEvals, e.ID, e, isNew); err != nil {
+		return err
+	}
+	ac.ev.evals = append(ac.ev.evals, e)
+	return nil
+}
+
+// newEval raises a pending evaluation for job with a derived ID.
+func (ac *applyCtx) newEval(job *api.Job, trigger string) (*api.Evaluation, error) {
+	e := &api.Evaluation{
+		ID:          ac.derivedID(),
+		Namespace:   job.Namespace,
+		JobID:       job.ID,
+		TriggeredBy: trigger,
+		Priority:    job.Priority,
+		Type:        job.Type,
+		Status:      api.EvalStatusPending,
+		CreateTime:  ac.now,
+		ModifyTime:  ac.now,
+	}
+	return e, ac.putEval(e)
+}
+
+// newHistory notes that a job created in this transaction has no events
+// yet (job IDs are never reused), sparing appendHistory its lookup.
+func (ac *applyCtx) newHistory(jobID string) {
+	if ac.nextSeq == nil {
+		ac.nextSeq = make(map[string]uint64)
+	}
+	ac.nextSeq[jobID] = 1
+}
+
+// appendHistory stores ev as the job's next event.
+func (ac *applyCtx) appendHistory(ev *api.JobHistory) error {
+	seq, ok := ac.nextSeq[ev.JobID]
+	if !ok {
+		// Not cached means not written in this transaction: base is current.
+		it, err := ac.base.ReverseLowerBound(tableHistory.String(), "id", ev.JobID, uint64(math.MaxUint64))
+		if err != nil {
+			return fmt.Errorf("read history of %s: %w", ev.JobID, err)
+		}
+		seq = 1
+		if last, ok := it.Next().(*historyRecord); ok && last.Event.JobID == ev.JobID {
+			seq = last.Seq + 1
+		}
+		if ac.nextSeq == nil {
+			ac.nextSeq = make(map[string]uint64)
+		}
+	}
+	ac.nextSeq[ev.JobID] = seq + 1
+	return ac.put(tableHistory, "", &historyRecord{Seq: seq, Event: ev}, true)
+}
+
+func (ac *applyCtx) jobEvent(job *api.Job, prev api.JobStateType, comment string) error {
+	return ac.appendHistory(&api.JobHistory{
+		Type:        api.JobHistoryTypeJobLevel,
+		JobID:       job.ID,
+		JobState:    &api.StateChange[api.JobStateType]{Previous: prev, New: job.State.StateType},
+		NewRevision: job.Revision,
+		Comment:     comment,
+		Time:        ac.nowTime(),
+	})
+}
+
+func (ac *applyCtx) execEvent(e *api.Execution, prev api.ExecutionStateType, comment string) error {
+	return ac.appendHistory(&api.JobHistory{
+		Type:           api.JobHistoryTypeExecutionLevel,
+		JobID:          e.JobID,
+		NodeID:         e.NodeID,
+		ExecutionID:    e.ID,
+		ExecutionState: &api.StateChange[api.ExecutionStateType]{Previous: prev, New: e.ComputeState.StateType},
+		NewRevision:    e.Revision,
+		Comment:        comment,
+		Time:           ac.nowTime(),
+	})
+}
+
+// setComputeState moves e (a private copy) to state with a history event.
+func (ac *applyCtx) setComputeState(e *api.Execution, state api.State[api.ExecutionStateType]) error {
+	prev := e.ComputeState.StateType
+	e.ComputeState = state
+	e.Revision++
+	e.ModifyTime = ac.now
+	return ac.execEvent(e, prev, state.Message)
+}
+
+// allocatedTotal sums an execution's task resources in task-name order:
+// float sums depend on order, and Apply's capacity checks must come out the
+// same on every replica (AllocatedResources.Total ranges over a map).
+func allocatedTotal(a *api.AllocatedResources) api.Resources {
+	if a == nil || len(a.Tasks) == 0 {
+		return api.Resources{}
+	}
+	if len(a.Tasks) == 1 {
+		return a.Total()
+	}
+	names := make([]string, 0, len(a.Tasks))
+	for name := range a.Tasks {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var r api.Resources
+	for _, name := range names {
+		if t := a.Tasks[name]; t != nil {
+			r = r.Add(*t)
+		}
+	}
+	return r
+}

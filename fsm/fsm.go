@@ -1,0 +1,249 @@
+package fsm
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/hashicorp/raft"
+	"github.com/shoal-io/shoal/api"
+)
+
+// Config configures an FSM.
+type Config struct {
+	Logger *slog.Logger
+}
+
+// Observer hears about committed changes that leader-only parts react to.
+// Calls come from Apply and must not block. The slices and objects passed are
+// owned by the store: read them, never modify them.
+type Observer interface {
+	EvalsCommitted(evals []*api.Evaluation) // evaluations created or updated (any status)
+	NodesChanged(nodeIDs []string)          // registered, reconnected, lost, or description changed
+	CapacityFreed(nodeIDs []string)         // an active execution on each of these nodes ended (an ID once per ended execution)
+}
+
+// Result is Apply's answer to one command: Value is the command's *XxxResult
+// (nil for EvalUpdate), Err an *api.Error of the right kind, an error wrapping
+// ErrUnknownCommand, or an internal failure. A single-command entry answers a
+// Result, a MsgBatch entry a []Result in command order (a batch whose framing
+// is broken answers a single Result wrapping ErrUnknownCommand).
+type Result struct {
+	Value any
+	Err   error
+}
+
+// IdempotencyPruneResult is Apply's answer to an IdempotencyPruneRequest.
+type IdempotencyPruneResult struct {
+	Pruned int
+}
+
+// FSM is the Raft state machine. raft calls Apply, Snapshot and Restore from
+// one goroutine; reads go through State() concurrently.
+type FSM struct {
+	logger   *slog.Logger
+	store    *Store
+	observer atomic.Pointer[observerBox]
+	// ac is reused across Apply calls, which raft never runs concurrently.
+	ac applyCtx
+}
+
+type observerBox struct{ o Observer }
+
+var _ raft.FSM = (*FSM)(nil)
+
+// New returns an FSM with an empty store.
+func New(cfg Config) *FSM {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &FSM{logger: logger, store: newStore()}
+}
+
+// State returns the store Apply writes to.
+func (f *FSM) State() *Store { return f.store }
+
+// SetObserver installs (or, with nil, removes) the observer. Safe at any
+// time, concurrently with Apply; the next Apply uses it.
+func (f *FSM) SetObserver(o Observer) {
+	if o == nil {
+		f.observer.Store(nil)
+		return
+	}
+	f.observer.Store(&observerBox{o: o})
+}
+
+// Apply applies one committed log entry. It never panics on bad input: an
+// entry it cannot decode is logged and answered with an error wrapping
+// ErrUnknownCommand, and still counts as applied.
+func (f *FSM) Apply(l *raft.Log) any {
+	data := l.Data
+	if len(data) > 0 && MessageType(data[0]) == MsgBatch {
+		parts, err := SplitBatch(data)
+		if err != nil {
+			f.logger.Error("cannot split batch entry", "index", l.Index, "error", err)
+			f.applyEntries(l.Index, nil)
+			return Result{Err: err}
+		}
+		return f.applyEntries(l.Index, parts)
+	}
+	return f.applyEntries(l.Index, [][]byte{data})[0]
+}
+
+// applyEntries applies the encoded commands of one log entry. They share one
+// write transaction; a command that fails must have written nothing (each
+// handler checks before it writes), so the others are unaffected. If a
+// command fails after writing (an internal error), the shared transaction is
+// dropped and every command is applied again in its own transaction.
+func (f *FSM) applyEntries(index uint64, entries [][]byte) []Result {
+	results := make([]Result, len(entries))
+	cmds := make([]Command, len(entries))
+	for i, e := range entries {
+		cmd, err := Decode(e)
+		if err != nil {
+			if !errors.Is(err, ErrUnknownCommand) {
+				err = fmt.Errorf("%w: %w", ErrUnknownCommand, err)
+			}
+			f.logger.Error("cannot decode log entry", "index", index, "position", i, "error", err)
+			results[i].Err = err
+			continue
+		}
+		cmds[i] = cmd
+	}
+
+	ac := &f.ac
+	ac.begin(f.store.db(), index)
+	clean := true
+	for i, cmd := range cmds {
+		if cmd == nil {
+			continue
+		}
+		writes, mark := ac.writes, ac.ev.mark()
+		v, err := ac.apply(i, cmd)
+		if err != nil && ac.writes != writes {
+			clean = false
+			break
+		}
+		if err != nil {
+			ac.ev.reset(mark)
+		}
+		results[i] = Result{Value: v, Err: err}
+	}
+	if clean {
+		if err := ac.commit(); err != nil {
+			clean = false
+		}
+	}
+	if !clean {
+		ac.abort()
+		f.applyOneByOne(index, entries, cmds, results)
+	}
+	for i, r := range results {
+		if r.Err != nil && cmds[i] != nil {
+			f.logger.Debug("command rejected", "index", index, "position", i, "type", cmds[i].MessageType(), "error", r.Err)
+		}
+	}
+
+	f.store.setApplied(index)
+	f.notify(ac.takeEvents())
+	return results
+}
+
+// applyOneByOne is the slow path: each command in its own transaction, so a
+// command that failed halfway leaves nothing behind. Commands are decoded
+// afresh, since handlers may have filled in defaults on the first attempt.
+func (f *FSM) applyOneByOne(index uint64, entries [][]byte, cmds []Command, results []Result) {
+	ac := &f.ac
+	ac.ev = events{}
+	committed := false
+	for i := range cmds {
+		if cmds[i] == nil {
+			continue
+		}
+		cmd, err := Decode(entries[i])
+		if err != nil {
+			results[i] = Result{Err: fmt.Errorf("%w: %w", ErrUnknownCommand, err)}
+			continue
+		}
+		cmds[i] = cmd
+		ac.begin(f.store.db(), index)
+		mark := ac.ev.mark()
+		v, err := ac.apply(i, cmd)
+		if err == nil {
+			if err = ac.commit(); err == nil {
+				committed = true
+			}
+		}
+		if err != nil {
+			ac.abort()
+			ac.ev.reset(mark)
+			if ac.writes > 0 {
+				f.logger.Error("command failed after writing; rolled back", "index", index, "position", i,
+					"type", cmd.MessageType(), "error", err)
+			}
+		}
+		results[i] = Result{Value: v, Err: err}
+		if err != nil {
+			results[i].Value = nil
+		}
+	}
+	if !committed {
+		// The index still moves, so waiters for this entry return.
+		ac.begin(f.store.db(), index)
+		if err := ac.commit(); err != nil {
+			ac.abort()
+			f.logger.Error("cannot record applied index", "index", index, "error", err)
+		}
+	}
+}
+
+func (f *FSM) notify(ev events) {
+	box := f.observer.Load()
+	if box == nil {
+		return
+	}
+	if len(ev.evals) > 0 {
+		box.o.EvalsCommitted(ev.evals)
+	}
+	if len(ev.nodes) > 0 {
+		box.o.NodesChanged(ev.nodes)
+	}
+	if len(ev.freed) > 0 {
+		box.o.CapacityFreed(ev.freed)
+	}
+}
+
+// Snapshot captures the current state in O(1); Persist streams it.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	txn := f.store.db().Txn(false)
+	applied, err := readIndexRecord(txn, appliedKey)
+	if err != nil {
+		return nil, err
+	}
+	return &snapshot{txn: txn, index: applied.Index}, nil
+}
+
+// CheckSnapshot reads a whole snapshot without installing it: nil when
+// Restore would accept it. Operators' uploads are checked with it before they
+// go through Raft, where a bad one would fail on every replica.
+func (f *FSM) CheckSnapshot(r io.Reader) error {
+	if _, _, err := readSnapshot(r); err != nil {
+		return fmt.Errorf("check snapshot: %w", err)
+	}
+	return nil
+}
+
+// Restore replaces the whole state with a snapshot's.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	db, index, err := readSnapshot(rc)
+	if err != nil {
+		return fmt.Errorf("restore snapshot: %w", err)
+	}
+	f.store.replace(db, index)
+	f.logger.Info("restored state from snapshot", "index", index)
+	return nil
+}

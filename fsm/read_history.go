@@ -1,0 +1,128 @@
+package fsm
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/shoal-io/shoal/api"
+)
+
+// HistoryQuery filters and pages a job's history.
+type HistoryQuery struct {
+	Since       int64  // Unix seconds; events with Time before it are skipped
+	EventType   string // "", "all", "job", "execution"
+	ExecutionID string // prefix match
+	NodeID      string // prefix match
+	Limit       int    // 0 = all
+	After       string // the next token of the previous page
+}
+
+// History returns a job's events in the order they happened and the token of
+// the next page ("" when no matching event remains).
+func (t *ReadTxn) History(jobID string, q HistoryQuery) ([]*api.JobHistory, string, error) {
+	var only api.JobHistoryType
+	switch strings.ToLower(q.EventType) {
+	case "", "all":
+	case "job":
+		only = api.JobHistoryTypeJobLevel
+	case "execution":
+		only = api.JobHistoryTypeExecutionLevel
+	default:
+		return nil, "", api.BadRequestf("invalid event_type %q: want all, job or execution", q.EventType)
+	}
+	if q.Limit < 0 {
+		return nil, "", api.BadRequestf("invalid limit %d: must not be negative", q.Limit)
+	}
+	if q.Since < 0 {
+		return nil, "", api.BadRequestf("invalid since %d: must not be negative", q.Since)
+	}
+	var after uint64
+	if q.After != "" {
+		var c historyCursor
+		if err := decodeCursor(q.After, &c); err != nil {
+			return nil, "", err
+		}
+		if c.JobID != jobID {
+			return nil, "", api.BadRequestf("next_token was issued for the history of another job")
+		}
+		after = c.Seq
+	}
+	if _, err := t.Job(jobID); err != nil {
+		return nil, "", err
+	}
+	it, err := t.txn.LowerBound(tableHistory.String(), "id", jobID, after+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("read history of %s: %w", jobID, err)
+	}
+	since := time.Unix(q.Since, 0)
+	events := make([]*api.JobHistory, 0, 16)
+	var lastSeq uint64
+	more := false
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		r, ok := raw.(*historyRecord)
+		if !ok || r.Event.JobID != jobID {
+			break
+		}
+		ev := r.Event
+		if (only != api.JobHistoryTypeUndefined && ev.Type != only) ||
+			!strings.HasPrefix(ev.ExecutionID, q.ExecutionID) ||
+			!strings.HasPrefix(ev.NodeID, q.NodeID) ||
+			ev.Time.Before(since) {
+			continue
+		}
+		if q.Limit > 0 && len(events) == q.Limit {
+			more = true
+			break
+		}
+		events = append(events, ev)
+		lastSeq = r.Seq
+	}
+	next := ""
+	if more {
+		next = encodeCursor(historyCursor{JobID: jobID, Seq: lastSeq})
+	}
+	return events, next, nil
+}
+
+// WatchJob adds to ws a channel that fires when the job, its executions or
+// its history change (or the state is replaced by a restore).
+func (t *ReadTxn) WatchJob(jobID string, ws memdb.WatchSet) {
+	if ws == nil {
+		return
+	}
+	if ch, _, err := t.txn.FirstWatch(tableJobs.String(), "id", jobID); err == nil {
+		ws.Add(ch)
+	}
+	if it, err := t.txn.Get(tableExecutions.String(), "job", jobID); err == nil {
+		ws.Add(it.WatchCh())
+	}
+	if it, err := t.txn.Get(tableHistory.String(), "id", jobID); err == nil {
+		ws.Add(it.WatchCh())
+	}
+	ws.Add(t.abandon)
+}
+
+// JobIndex returns the raft index of the last change to the job, its
+// executions or its history (0 when the job does not exist): blocking
+// queries on a job wait for it to pass the index the client saw.
+func (t *ReadTxn) JobIndex(jobID string) uint64 {
+	rec, ok, err := lookup[*jobRecord](t.txn, tableJobs, "id", jobID)
+	if err != nil || !ok {
+		return 0
+	}
+	// Every history event is written with a change to the job row or to an
+	// execution row, so those two carry the index.
+	index := rec.ModifyIndex
+	it, err := t.txn.Get(tableExecutions.String(), "job", jobID)
+	if err != nil {
+		return index
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if r, ok := raw.(*execRecord); ok {
+			index = max(index, r.ModifyIndex)
+		}
+	}
+	return index
+}

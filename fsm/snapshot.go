@@ -1,0 +1,224 @@
+package fsm
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/hashicorp/raft"
+	"github.com/shoal-io/shoal/api"
+)
+
+// Snapshot format: one JSON header line {"Format":1,"Index":N}, then one frame
+// per row — its table number (one byte), the length of its JSON as a uvarint,
+// the JSON — tables in table order, rows in key order, and a 0 byte at the
+// end so a truncated snapshot is detected.
+const snapshotFormat = 1
+
+// maxRecordSize bounds one row so a corrupt length cannot make Restore
+// allocate without limit.
+const maxRecordSize = 256 << 20
+
+type snapshotHeader struct {
+	Format int    `json:"Format"`
+	Index  uint64 `json:"Index"`
+}
+
+type snapshot struct {
+	txn   *memdb.Txn
+	index uint64
+}
+
+// Persist streams the state captured by FSM.Snapshot; Apply may run
+// meanwhile.
+func (s *snapshot) Persist(sink raft.SnapshotSink) error {
+	if err := writeSnapshot(sink, s.txn, s.index); err != nil {
+		_ = sink.Cancel()
+		return fmt.Errorf("persist snapshot at index %d: %w", s.index, err)
+	}
+	return sink.Close()
+}
+
+func (s *snapshot) Release() {}
+
+func writeSnapshot(w io.Writer, txn *memdb.Txn, index uint64) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	header, err := json.Marshal(snapshotHeader{Format: snapshotFormat, Index: index})
+	if err != nil {
+		return err
+	}
+	if _, err := bw.Write(append(header, '\n')); err != nil {
+		return err
+	}
+	if err := writeTables(bw, txn); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// writeTables writes every row of every table as frames, then the end mark.
+// The digest hashes exactly these bytes.
+func writeTables(w io.Writer, txn *memdb.Txn) error {
+	var prefix [1 + binary.MaxVarintLen64]byte
+	for t := tableJobs; t < tableCount; t++ {
+		it, err := txn.Get(t.String(), "id")
+		if err != nil {
+			return fmt.Errorf("read %s: %w", t, err)
+		}
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			b, err := json.Marshal(raw)
+			if err != nil {
+				return fmt.Errorf("encode %s row: %w", t, err)
+			}
+			prefix[0] = byte(t)
+			n := 1 + binary.PutUvarint(prefix[1:], uint64(len(b)))
+			if _, err := w.Write(prefix[:n]); err != nil {
+				return err
+			}
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := w.Write([]byte{0})
+	return err
+}
+
+var errTruncated = errors.New("snapshot is truncated")
+
+// readSnapshot builds a new database from a snapshot stream.
+func readSnapshot(r io.Reader) (*memdb.MemDB, uint64, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return nil, 0, fmt.Errorf("read header: %w", err)
+	}
+	var h snapshotHeader
+	if err := json.Unmarshal(line, &h); err != nil {
+		return nil, 0, fmt.Errorf("read header: %w", err)
+	}
+	if h.Format != snapshotFormat {
+		return nil, 0, fmt.Errorf("unknown snapshot format %d (this binary reads format %d)", h.Format, snapshotFormat)
+	}
+
+	db := newDB()
+	txn := db.Txn(true)
+	defer txn.Abort()
+	var rows [tableCount]int
+	var buf []byte
+	for {
+		tb, err := br.ReadByte()
+		if err != nil {
+			return nil, 0, unexpectedEOF(err)
+		}
+		if tb == 0 {
+			break
+		}
+		t := tableID(tb)
+		if t >= tableCount {
+			return nil, 0, fmt.Errorf("unknown table %d in snapshot", tb)
+		}
+		n, err := binary.ReadUvarint(br)
+		if err != nil {
+			return nil, 0, unexpectedEOF(err)
+		}
+		if n > maxRecordSize {
+			return nil, 0, fmt.Errorf("%s row of %d bytes exceeds the %d byte limit", t, n, maxRecordSize)
+		}
+		if uint64(cap(buf)) < n {
+			buf = make([]byte, n)
+		}
+		buf = buf[:n]
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return nil, 0, unexpectedEOF(err)
+		}
+		rec, err := decodeRow(t, buf)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := txn.Insert(t.String(), rec); err != nil {
+			return nil, 0, fmt.Errorf("load %s row: %w", t, err)
+		}
+		rows[t]++
+	}
+	if err := fixIndexRows(txn, rows, h.Index); err != nil {
+		return nil, 0, err
+	}
+	txn.Commit()
+	return db, h.Index, nil
+}
+
+func unexpectedEOF(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errTruncated
+	}
+	return fmt.Errorf("read snapshot: %w", err)
+}
+
+// decodeRow decodes one row and checks it has what its indexes read.
+func decodeRow(t tableID, b []byte) (any, error) {
+	var rec any
+	var ok func() bool
+	switch t {
+	case tableJobs:
+		r := new(jobRecord)
+		rec, ok = r, func() bool { return r.Job != nil }
+	case tableExecutions:
+		r := new(execRecord)
+		rec, ok = r, func() bool { return r.Execution != nil }
+	case tableEvals:
+		rec, ok = new(api.Evaluation), func() bool { return true }
+	case tableHistory:
+		r := new(historyRecord)
+		rec, ok = r, func() bool { return r.Event != nil }
+	case tableNodes:
+		r := new(nodeRecord)
+		rec, ok = r, func() bool { return r.Node != nil }
+	case tableTokens:
+		rec, ok = new(tokenRecord), func() bool { return true }
+	case tableIndex:
+		rec, ok = new(indexRecord), func() bool { return true }
+	default:
+		return nil, fmt.Errorf("unknown table %d in snapshot", t)
+	}
+	if err := json.Unmarshal(b, rec); err != nil {
+		return nil, fmt.Errorf("decode %s row: %w", t, err)
+	}
+	if !ok() {
+		return nil, fmt.Errorf("decode %s row: empty row", t)
+	}
+	return rec, nil
+}
+
+// fixIndexRows recounts every table's rows (the counts are derived, so a
+// restore heals them) and checks the applied index matches the header.
+func fixIndexRows(txn *memdb.Txn, rows [tableCount]int, index uint64) error {
+	for t := tableJobs; t < tableIndex; t++ {
+		rec, ok, err := lookup[*indexRecord](txn, tableIndex, "id", t.String())
+		if err != nil {
+			return err
+		}
+		if !ok && rows[t] == 0 {
+			continue
+		}
+		fixed := &indexRecord{Table: t.String(), Rows: rows[t]}
+		if ok {
+			fixed.Index = rec.Index
+		}
+		if err := txn.Insert(tableIndex.String(), fixed); err != nil {
+			return fmt.Errorf("load index of %s: %w", t, err)
+		}
+	}
+	applied, ok, err := lookup[*indexRecord](txn, tableIndex, "id", appliedKey)
+	if err != nil {
+		return err
+	}
+	if ok && applied.Index != index {
+		return fmt.Errorf("snapshot header says index %d but its state was applied up to %d", index, applied.Index)
+	}
+	return nil
+}
