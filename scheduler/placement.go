@@ -1,0 +1,215 @@
+package scheduler
+
+import (
+	"hash/fnv"
+
+	"github.com/shoal-io/shoal/api"
+)
+
+// Ranking weights. A node where the job never failed beats everything else,
+// spreading a job's executions beats a favoured label, a favoured label
+// beats free capacity.
+const (
+	weightNeverFailed = 30.0
+	weightSpread      = 25.0 // subtracted per active execution of the job on the node
+	weightSoftMatch   = 10.0
+	weightFreeShare   = 20.0
+	minCandidates     = 8
+)
+
+// nodeOrder visits each of n nodes once, in an order derived from a seed:
+// a start and a stride coprime with n. It costs nothing to set up, unlike a
+// shuffle of thousands of nodes.
+type nodeOrder struct {
+	n, next, stride, visited int
+}
+
+func newNodeOrder(n int, seed uint64) nodeOrder {
+	o := nodeOrder{n: n, stride: 1}
+	if n <= 1 {
+		return o
+	}
+	o.next = int(seed % uint64(n))
+	o.stride = 1 + int((seed>>32)%uint64(n-1))
+	for gcd(o.stride, n) != 1 {
+		o.stride++
+	}
+	return o
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+func (o *nodeOrder) done() bool { return o.visited >= o.n }
+
+// position returns the next node index and its visit rank.
+func (o *nodeOrder) position() (index, rank int) {
+	index, rank = o.next, o.visited
+	o.visited++
+	o.next = (o.next + o.stride) % o.n
+	return index, rank
+}
+
+func seedOf(evalID string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(evalID))
+	return h.Sum64()
+}
+
+type candidate struct {
+	node *nodeEntry
+	rank int // visit rank: the deterministic tie-break
+	soft int
+}
+
+// placer picks nodes for a job's new executions. It visits nodes in the
+// evaluation's order and keeps only a bounded number of feasible candidates
+// (as Nomad's limit iterator), so a placement costs the same with 50 or 5,000
+// nodes; it visits more only when the candidates run out of room.
+type placer struct {
+	c     *evalContext
+	req   *requirements
+	cap   *capacity
+	order nodeOrder
+	limit int
+	cands []candidate
+	// favoured counts candidates meeting every favour_ constraint.
+	favoured int
+	active   map[string]int // the job's active executions per node, this plan's included
+	failed   map[string]int // the job's own failures per node
+}
+
+func (c *evalContext) newPlacer(req *requirements, need int) *placer {
+	p := &placer{
+		c:      c,
+		req:    req,
+		cap:    newCapacity(c.state),
+		order:  newNodeOrder(len(c.nodes.list), seedOf(c.eval.ID)),
+		limit:  max(2*need, minCandidates),
+		active: make(map[string]int),
+		failed: make(map[string]int),
+	}
+	for _, e := range c.execs {
+		switch st := c.stateOf(e); {
+		case !st.IsTerminal():
+			p.active[e.NodeID]++
+		case st == api.ExecutionStateAskForBidRejected, st == api.ExecutionStateFailed && !c.isNodeLoss(e):
+			p.failed[e.NodeID]++
+		}
+	}
+	return p
+}
+
+// fill visits nodes until it holds limit candidates or has seen them all.
+// With favour_ constraints it keeps going until limit of the candidates meet
+// all of them, but past the limit it only looks at such nodes, with the
+// cheap checks first: a rare favoured node in a large cluster is found
+// without looking up the capacity of every node.
+func (p *placer) fill() error {
+	for !p.order.done() {
+		needAny := len(p.cands) < p.limit
+		needFavoured := len(p.req.soft) > 0 && p.favoured < p.limit
+		if !needAny && !needFavoured {
+			return nil
+		}
+		i, rank := p.order.position()
+		n := p.c.nodes.list[i]
+		if !p.req.check(n).ok() {
+			continue
+		}
+		soft := p.req.softMatches(n)
+		favoured := len(p.req.soft) > 0 && soft == len(p.req.soft)
+		if !needAny && !favoured {
+			continue
+		}
+		rej, err := p.cap.fits(n, p.req.resources)
+		if err != nil {
+			return err
+		}
+		if rej.ok() {
+			if favoured {
+				p.favoured++
+			}
+			p.cands = append(p.cands, candidate{node: n, rank: rank, soft: soft})
+		}
+	}
+	return nil
+}
+
+// next picks the best node for one more execution and books its resources;
+// nil when no node has room.
+func (p *placer) next() (*nodeEntry, error) {
+	res := p.req.resources
+	for {
+		if err := p.fill(); err != nil {
+			return nil, err
+		}
+		kept := p.cands[:0]
+		best, bestScore := -1, 0.0
+		for _, cand := range p.cands {
+			rej, err := p.cap.fits(cand.node, res)
+			if err != nil {
+				return nil, err
+			}
+			if !rej.ok() {
+				if len(p.req.soft) > 0 && cand.soft == len(p.req.soft) {
+					p.favoured--
+				}
+				continue // full now: drop it for good
+			}
+			kept = append(kept, cand)
+			score := p.score(cand)
+			if best < 0 || score > bestScore || (score == bestScore && cand.rank < kept[best].rank) {
+				best, bestScore = len(kept)-1, score
+			}
+		}
+		p.cands = kept
+		if best >= 0 {
+			n := p.cands[best].node
+			p.cap.add(n, res)
+			p.active[n.id]++
+			return n, nil
+		}
+		if p.order.done() {
+			return nil, nil
+		}
+	}
+}
+
+func (p *placer) score(cand candidate) float64 {
+	s := weightFreeShare * p.cap.freeShare(cand.node, p.req.resources)
+	if p.failed[cand.node.id] == 0 {
+		s += weightNeverFailed
+	}
+	s -= weightSpread * float64(p.active[cand.node.id])
+	s += weightSoftMatch * float64(cand.soft)
+	return s
+}
+
+// nodeRejection is one node's reason for not taking an execution.
+type nodeRejection struct {
+	nodeID string
+	rejection
+}
+
+// explain checks every node against cap and says why each one that cannot
+// take an execution cannot, and how many can. It is the slow full pass, run
+// only when placement fell short.
+func explain(nodes *nodeTable, req *requirements, cap *capacity) (rejected []nodeRejection, available int, err error) {
+	for _, n := range nodes.list {
+		rej, err := cap.feasible(req, n)
+		if err != nil {
+			return nil, 0, err
+		}
+		if rej.ok() {
+			available++
+			continue
+		}
+		rejected = append(rejected, nodeRejection{nodeID: n.id, rejection: rej})
+	}
+	return rejected, available, nil
+}
