@@ -1,0 +1,55 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/hashicorp/go-memdb"
+	"github.com/shoal-io/shoal/fsm"
+)
+
+// jobReadTxn opens the read view for a read about one job. With ?index=N it
+// is a blocking query, as Nomad's: it waits (up to ?wait=, default 5m) until
+// the job, its executions or its history changed after index N, so a client
+// that passes back the X-Shoal-Index it last saw hears of the next change
+// without polling.
+func (s *Server) jobReadTxn(r *http.Request) (*fsm.ReadTxn, error) {
+	q := r.URL.Query()
+	minIndex, err := queryUint(q, "index")
+	if err != nil {
+		return nil, err
+	}
+	if minIndex == 0 {
+		return s.readTxn(r)
+	}
+	wait, err := queryWait(q, maxWait)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	for {
+		txn, err := s.readTxn(r)
+		if err != nil {
+			return nil, err
+		}
+		job, err := txn.ResolveJob(chi.URLParam(r, "id"))
+		if err != nil {
+			return txn, nil // let the handler report it
+		}
+		ws := memdb.NewWatchSet()
+		txn.WatchJob(job.ID, ws)
+		if txn.JobIndex(job.ID) > minIndex {
+			return txn, nil
+		}
+		if err := ws.WatchCtx(ctx); err != nil {
+			// Timed out (or the client left): answer with what there is.
+			return s.fsm.State().Txn(), nil
+		}
+	}
+}
+
+// defaultComputeWait is how long a compute node's watch waits for news.
+const defaultComputeWait = 30 * time.Second

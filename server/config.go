@@ -1,0 +1,142 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/membership"
+)
+
+// Config is what a replica needs. Zero values get the defaults documented on
+// each field.
+type Config struct {
+	NodeID  string
+	DataDir string
+
+	// APIAddr is the host:port the REST API listens on; AdvertiseAPIAddr is
+	// how others reach it (default APIAddr).
+	APIAddr          string
+	AdvertiseAPIAddr string
+	// RaftAddr is the host:port of the Raft TCP transport; AdvertiseRaftAddr
+	// is how other replicas reach it (default RaftAddr; required when RaftAddr
+	// binds 0.0.0.0).
+	RaftAddr          string
+	AdvertiseRaftAddr string
+
+	// BootstrapExpect is how many replicas must see each other in gossip
+	// before they form a new cluster; 0 never bootstraps (the replica waits
+	// to be added to an existing cluster).
+	BootstrapExpect int
+	// Pool is the gossip pool the replica is a member of.
+	Pool *membership.Pool
+
+	Logger  *slog.Logger
+	Version api.BuildVersionInfo
+
+	// LeaderWait bounds how long a write waits for a leader before it is
+	// answered 503 (default 10s).
+	LeaderWait time.Duration
+	// RequestTimeout bounds a request's whole life (default 30s).
+	RequestTimeout time.Duration
+	// MaxBodyBytes caps request bodies (default 10 MiB); more is a 413.
+	MaxBodyBytes int64
+
+	Raft RaftTuning
+
+	// JobDefaults fill what a submitted job leaves unset.
+	JobDefaults api.JobDefaults
+	// DefaultTaskResources is what a task with no resources is accounted as
+	// when placing it.
+	DefaultTaskResources api.Resources
+	// IdempotencyWindow is how long an idempotency token keeps answering with
+	// the job it created (default 24h).
+	IdempotencyWindow time.Duration
+	// SchedulerWorkers is the number of scheduler workers on the leader
+	// (default GOMAXPROCS).
+	SchedulerWorkers int
+	// NodeLostGrace is how long a compute node may be gone from gossip before
+	// the leader declares it lost (default 10s); LeaderNodeGrace is how long a
+	// new leader waits before declaring any node lost (default 20s).
+	NodeLostGrace   time.Duration
+	LeaderNodeGrace time.Duration
+	// EnableDebug serves Go's profiler under /debug/pprof.
+	EnableDebug bool
+	// ReplicaDeadGrace is how long a replica may be gone before the leader
+	// removes it from the Raft configuration, when quorum allows (default
+	// 5m; 0 keeps the default, negative disables removal).
+	ReplicaDeadGrace time.Duration
+}
+
+// RaftTuning holds the Raft timings an operator may tune (hashicorp/raft
+// defaults when zero).
+type RaftTuning struct {
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+	CommitTimeout      time.Duration
+	// SnapshotThreshold is how many log entries since the last snapshot
+	// trigger a new one (default 8192).
+	SnapshotThreshold uint64
+	SnapshotInterval  time.Duration
+	// TrailingLogs is how many entries a snapshot leaves in the log so slow
+	// followers catch up without a snapshot (default 10240).
+	TrailingLogs uint64
+	// MaxInflightApplies bounds how many batched entries the leader keeps
+	// in flight at once (default 4): more in flight means more pipelining,
+	// fewer means bigger batches.
+	MaxInflightApplies int
+	// MaxBatch caps how many commands share one entry (default 512).
+	MaxBatch int
+}
+
+func (c *Config) setDefaults() error {
+	if c.NodeID == "" {
+		return errors.New("server: node ID is required")
+	}
+	if c.DataDir == "" {
+		return errors.New("server: data dir is required")
+	}
+	if c.APIAddr == "" {
+		return errors.New("server: API address is required")
+	}
+	if c.RaftAddr == "" {
+		return errors.New("server: Raft address is required")
+	}
+	if c.Pool == nil {
+		return errors.New("server: gossip pool is required")
+	}
+	if c.BootstrapExpect < 0 {
+		return fmt.Errorf("server: bootstrap-expect must be >= 0, got %d", c.BootstrapExpect)
+	}
+	if c.AdvertiseAPIAddr == "" {
+		c.AdvertiseAPIAddr = c.APIAddr
+	}
+	if c.AdvertiseRaftAddr == "" {
+		c.AdvertiseRaftAddr = c.RaftAddr
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	setDefault(&c.LeaderWait, 10*time.Second)
+	setDefault(&c.RequestTimeout, 30*time.Second)
+	setDefault(&c.MaxBodyBytes, 10<<20)
+	setDefault(&c.IdempotencyWindow, 24*time.Hour)
+	setDefault(&c.NodeLostGrace, 10*time.Second)
+	setDefault(&c.LeaderNodeGrace, 20*time.Second)
+	setDefault(&c.ReplicaDeadGrace, 5*time.Minute)
+	setDefault(&c.Raft.MaxInflightApplies, 4)
+	setDefault(&c.Raft.MaxBatch, 512)
+	setDefault(&c.Raft.SnapshotThreshold, 8192)
+	setDefault(&c.Raft.TrailingLogs, 10240)
+	return nil
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}

@@ -1,0 +1,124 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/hashicorp/go-memdb"
+	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm"
+)
+
+// The compute endpoints are how compute nodes register, learn what to run
+// and report back. Registration and reports are writes (forwarded to the
+// leader, idempotent, so they are retried safely); the watch is a blocking
+// read any replica answers, so a node keeps working while leadership moves.
+
+func (s *Server) registerNode(ctx context.Context, r *http.Request, body []byte) (int, any, uint64, error) {
+	var req api.RegisterNodeRequest
+	if err := decodeJSON(body, &req, false); err != nil {
+		return 0, nil, 0, err
+	}
+	id := chi.URLParam(r, "id")
+	switch {
+	case req.Node == nil:
+		return 0, nil, 0, api.BadRequestf("missing Node in the request body")
+	case req.Node.NodeID == "":
+		req.Node.NodeID = id
+	case req.Node.NodeID != id:
+		return 0, nil, 0, api.BadRequestf("node ID %q in the body does not match %q in the path", req.Node.NodeID, id)
+	}
+	if req.Node.NodeType != api.NodeTypeCompute || req.Node.ComputeNodeInfo == nil {
+		return 0, nil, 0, api.BadRequestf("only compute nodes register: NodeType must be Compute with ComputeNodeInfo")
+	}
+	if req.Node.Labels == nil {
+		req.Node.Labels = map[string]string{}
+	}
+	if req.Node.PeerInfo == nil {
+		req.Node.PeerInfo = &api.PeerInfo{ID: id, Addrs: []string{}}
+	}
+	_, index, err := applyAs[*fsm.NodeRegisterResult](ctx, s, &fsm.NodeRegisterRequest{Node: req.Node, Now: now()})
+	if err != nil {
+		return 0, nil, index, err
+	}
+	return http.StatusOK, &api.RegisterNodeResponse{Index: index}, index, nil
+}
+
+func (s *Server) reportExecutions(ctx context.Context, r *http.Request, body []byte) (int, any, uint64, error) {
+	var req api.UpdateExecutionsRequest
+	if err := decodeJSON(body, &req, false); err != nil {
+		return 0, nil, 0, err
+	}
+	nodeID := chi.URLParam(r, "id")
+	for _, u := range req.Updates {
+		if u.ExecutionID == "" {
+			return 0, nil, 0, api.BadRequestf("an update has no ExecutionID")
+		}
+	}
+	_, index, err := applyAs[*fsm.ExecutionReportResult](ctx, s, &fsm.ExecutionReportRequest{
+		NodeID: nodeID, Updates: req.Updates, Now: now(),
+	})
+	if err != nil {
+		return 0, nil, index, err
+	}
+	return http.StatusOK, &api.UpdateExecutionsResponse{Index: index}, index, nil
+}
+
+// handleWatchExecutions answers a compute node's long poll: its executions
+// changed after ?index=, waiting up to ?wait= for the first change.
+func (s *Server) handleWatchExecutions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	since, err := queryUint(q, "index")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	wait, err := queryWait(q, defaultComputeWait)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	nodeID := chi.URLParam(r, "id")
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	for {
+		txn := s.fsm.State().Txn()
+		if _, err := txn.Node(nodeID); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		ws := memdb.NewWatchSet()
+		execs, err := txn.ExecutionsByNodeSince(nodeID, since, ws)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if len(execs) > 0 || ws.WatchCtx(ctx) != nil {
+			resp, err := assigned(txn, execs)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, txn.Index(), resp)
+			return
+		}
+	}
+}
+
+func assigned(txn *fsm.ReadTxn, execs []*api.Execution) (*api.NodeExecutionsResponse, error) {
+	resp := &api.NodeExecutionsResponse{Index: txn.Index(), Executions: make([]*api.AssignedExecution, 0, len(execs))}
+	jobs := map[string]*api.Job{}
+	for _, e := range execs {
+		job, ok := jobs[e.JobID]
+		if !ok {
+			var err error
+			if job, err = txn.Job(e.JobID); err != nil {
+				return nil, err
+			}
+			jobs[e.JobID] = job
+		}
+		resp.Executions = append(resp.Executions, &api.AssignedExecution{Execution: e, Job: job})
+	}
+	return resp, nil
+}

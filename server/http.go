@@ -1,0 +1,154 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/shoal-io/shoal/api"
+)
+
+func (s *Server) router() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.requestID, s.recoverPanics, s.instrument, s.limitBody, s.authenticate)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, api.NewError(api.ErrNotFound, api.CodeRouteNotFound, api.ComponentAPI, "no route for %s %s", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		status, body := http.StatusMethodNotAllowed, api.APIError{
+			Status: http.StatusMethodNotAllowed, Code: api.CodeMethodNotAllowed, Component: api.ComponentAPI,
+			Message:   fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path),
+			RequestID: w.Header().Get(headerRequestID),
+		}
+		writeJSON(w, status, s.fsm.State().Index(), body)
+	})
+
+	r.Route("/api/v1/orchestrator", func(r chi.Router) {
+		create := s.leaderWrite(hasIdempotencyToken, s.createJob)
+		r.Put("/jobs", create)
+		r.Post("/jobs", create)
+		r.Get("/jobs", s.handleListJobs)
+		r.Get("/jobs/{id}", s.handleGetJob)
+		r.Delete("/jobs/{id}", s.leaderWrite(always, s.stopJob))
+		r.Get("/jobs/{id}/history", s.handleJobHistory)
+		r.Get("/jobs/{id}/executions", s.handleJobExecutions)
+		r.Get("/jobs/{id}/results", s.handleJobResults)
+		r.Get("/jobs/{id}/logs", s.handleJobLogs)
+		r.Get("/nodes", s.handleListNodes)
+		r.Get("/nodes/{id}", s.handleGetNode)
+	})
+	r.Route("/api/v1/agent", func(r chi.Router) {
+		r.Get("/alive", s.handleAlive)
+		r.Get("/version", s.handleVersion)
+		r.Get("/node", s.handleAgentNode)
+	})
+	r.Route("/api/v1/operator", func(r chi.Router) {
+		r.Get("/raft", s.handleRaftConfiguration)
+		r.Delete("/raft/peers/{id}", s.leaderWrite(always, s.removePeer))
+		r.Post("/raft/transfer-leadership", s.leaderWrite(always, s.transferLeadership))
+		r.Get("/digest", s.handleDigest)
+		r.Get("/snapshot", s.handleSnapshotSave)
+		r.Put("/snapshot", s.leaderWrite(always, s.restoreSnapshot))
+	})
+	r.Route("/api/v1/compute", func(r chi.Router) {
+		r.Put("/nodes/{id}", s.leaderWrite(always, s.registerNode))
+		r.Get("/nodes/{id}/executions", s.handleWatchExecutions)
+		r.Post("/nodes/{id}/executions", s.leaderWrite(always, s.reportExecutions))
+	})
+	r.Route("/api/v1/auth", func(r chi.Router) {
+		r.Get("/", s.handleAuthMethods)
+		r.Get("/{method}", s.handleAuthMethod)
+		r.Post("/{method}", s.handleAuthenticate)
+	})
+	r.Get("/api/v1/auth", s.handleAuthMethods)
+	r.Get("/api/v1/internal/read-index", s.handleReadIndex)
+	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	if s.cfg.EnableDebug {
+		r.Mount("/debug", middleware.Profiler())
+	}
+	return r
+}
+
+// requestID gives every request an ID (the client's X-Request-Id if it sent
+// one), echoed in the answer and in error bodies.
+func (s *Server) requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(headerRequestID)
+		if id == "" || len(id) > 128 {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+			r.Header.Set(headerRequestID, id)
+		}
+		w.Header().Set(headerRequestID, id)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.logger.Error("handler panicked", "method", r.Method, "path", r.URL.Path, "panic", v)
+				s.writeError(w, r, fmt.Errorf("internal error: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// instrument counts requests and their latency by route pattern, so IDs in
+// paths do not explode the series.
+func (s *Server) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		route := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
+		s.metrics.latency.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+	})
+}
+
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			s.writeError(w, r, api.NewError(api.ErrTooLarge, api.CodeRequestTooLarge, api.ComponentAPI,
+				"request body of %d bytes is larger than the %d-byte limit", r.ContentLength, s.cfg.MaxBodyBytes))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate is the one place a request's identity will be checked once
+// API tokens arrive; today every request is allowed.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return next
+}

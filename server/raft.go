@@ -1,0 +1,109 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+)
+
+// raftParts is everything Raft keeps on disk and on the wire, so Shutdown
+// can close it in order.
+type raftParts struct {
+	raft      *raft.Raft
+	transport *raft.NetworkTransport
+	store     *raftboltdb.BoltStore
+	snapshots *raft.FileSnapshotStore
+}
+
+func (s *Server) raftConfig() *raft.Config {
+	c := raft.DefaultConfig()
+	c.LocalID = raft.ServerID(s.cfg.NodeID)
+	c.Logger = newHCLogger(s.logger.With("component", "raft"), "raft")
+	t := s.cfg.Raft
+	if t.HeartbeatTimeout > 0 {
+		c.HeartbeatTimeout = t.HeartbeatTimeout
+	}
+	if t.ElectionTimeout > 0 {
+		c.ElectionTimeout = t.ElectionTimeout
+	}
+	if t.LeaderLeaseTimeout > 0 {
+		c.LeaderLeaseTimeout = t.LeaderLeaseTimeout
+	}
+	if c.LeaderLeaseTimeout > c.HeartbeatTimeout {
+		c.LeaderLeaseTimeout = c.HeartbeatTimeout
+	}
+	if t.CommitTimeout > 0 {
+		c.CommitTimeout = t.CommitTimeout
+	}
+	c.SnapshotThreshold = t.SnapshotThreshold
+	if t.SnapshotInterval > 0 {
+		c.SnapshotInterval = t.SnapshotInterval
+	}
+	c.TrailingLogs = t.TrailingLogs
+	// Leadership changes arrive on our own channel; Raft blocks on it, so it
+	// is buffered and drained by the leadership loop.
+	c.NotifyCh = s.leaderCh
+	c.NoLegacyTelemetry = true
+	return c
+}
+
+func (s *Server) openRaft() (*raftParts, error) {
+	dir := filepath.Join(s.cfg.DataDir, "raft")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create Raft folder: %w", err)
+	}
+	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db")})
+	if err != nil {
+		return nil, fmt.Errorf("open Raft log store: %w", err)
+	}
+	parts := &raftParts{store: store}
+	fail := func(err error) (*raftParts, error) {
+		parts.close()
+		return nil, err
+	}
+	logs, err := raft.NewLogCache(1024, store)
+	if err != nil {
+		return fail(fmt.Errorf("Raft log cache: %w", err))
+	}
+	rlog := &hclogWriter{logger: s.logger.With("component", "raft")}
+	parts.snapshots, err = raft.NewFileSnapshotStore(dir, 2, rlog)
+	if err != nil {
+		return fail(fmt.Errorf("open Raft snapshot store: %w", err))
+	}
+	parts.transport, err = newRaftTransport(s.cfg.RaftAddr, s.cfg.AdvertiseRaftAddr, rlog)
+	if err != nil {
+		return fail(err)
+	}
+	parts.raft, err = raft.NewRaft(s.raftConfig(), s.timedFSM, logs, store, parts.snapshots, parts.transport)
+	if err != nil {
+		return fail(fmt.Errorf("start Raft: %w", err))
+	}
+	return parts, nil
+}
+
+// hasExistingState reports whether this replica has been part of a cluster
+// before, so it must never bootstrap one.
+func (p *raftParts) hasExistingState() (bool, error) {
+	return raft.HasExistingState(p.store, p.store, p.snapshots)
+}
+
+func (p *raftParts) close() {
+	if p.raft != nil {
+		if err := p.raft.Shutdown().Error(); err != nil {
+			_ = err // shutting down anyway
+		}
+	}
+	if p.transport != nil {
+		_ = p.transport.Close()
+	}
+	if p.store != nil {
+		_ = p.store.Close()
+	}
+}
+
+// waitShutdown bounds how long Shutdown waits for Raft to stop.
+const waitShutdown = 10 * time.Second

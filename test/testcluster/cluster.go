@@ -1,0 +1,278 @@
+package testcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoal-io/shoal/api"
+)
+
+// Options shape a cluster.
+type Options struct {
+	Replicas     int
+	ComputeNodes int
+	// ReplicaArgs and ComputeArgs are appended to every replica's or compute
+	// node's command line.
+	ReplicaArgs []string
+	ComputeArgs []string
+	// FastFailover tunes Raft and gossip for quick leader and node failure
+	// detection on loopback.
+	FastFailover bool
+}
+
+// Cluster is a set of shoal processes on loopback.
+type Cluster struct {
+	t        testing.TB
+	Replicas []*Process
+	Computes []*Process
+}
+
+// Start launches the cluster and waits until it has a leader and every
+// compute node has registered. Everything is killed when the test ends;
+// logs are printed if it failed.
+func Start(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	bin, err := Binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cluster{t: t}
+	base := t.TempDir()
+	ports, err := freePorts(3*opts.Replicas + 2*opts.ComputeNodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var join []string
+	for i := range opts.Replicas {
+		join = append(join, addr(ports[3*i+2]))
+	}
+	for i := range opts.Replicas {
+		id := fmt.Sprintf("o%d", i+1)
+		p := &Process{
+			ID: id, Role: "orchestrator", bin: bin,
+			APIAddr: addr(ports[3*i]), RaftAddr: addr(ports[3*i+1]), GossipAddr: addr(ports[3*i+2]),
+			DataDir: filepath.Join(base, id), LogPath: filepath.Join(base, id+".log"),
+		}
+		p.Args = []string{"serve", "--orchestrator", "--node-id", id, "--data-dir", p.DataDir,
+			"--api-addr", p.APIAddr, "--raft-addr", p.RaftAddr, "--gossip-addr", p.GossipAddr,
+			"--bootstrap-expect", strconv.Itoa(opts.Replicas), "--join", strings.Join(join, ","),
+			"--gossip-profile", "local", "--log-level", "debug"}
+		if opts.FastFailover {
+			p.Args = append(p.Args, FastFailoverArgs...)
+		}
+		p.Args = append(p.Args, opts.ReplicaArgs...)
+		c.Replicas = append(c.Replicas, p)
+	}
+	off := 3 * opts.Replicas
+	for i := range opts.ComputeNodes {
+		id := fmt.Sprintf("c%d", i+1)
+		p := &Process{
+			ID: id, Role: "compute", bin: bin,
+			APIAddr: addr(ports[off+2*i]), GossipAddr: addr(ports[off+2*i+1]),
+			DataDir: filepath.Join(base, id), LogPath: filepath.Join(base, id+".log"),
+		}
+		p.Args = []string{"serve", "--compute", "--node-id", id, "--data-dir", p.DataDir,
+			"--api-addr", p.APIAddr, "--gossip-addr", p.GossipAddr, "--join", strings.Join(join, ","),
+			"--gossip-profile", "local", "--log-level", "debug"}
+		p.Args = append(p.Args, opts.ComputeArgs...)
+		c.Computes = append(c.Computes, p)
+	}
+	t.Cleanup(c.cleanup)
+	for _, p := range append(append([]*Process{}, c.Replicas...), c.Computes...) {
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := c.WaitLeader(ctx); err != nil {
+		t.Fatalf("no leader: %v", err)
+	}
+	if err := c.WaitNodes(ctx, len(c.Computes)); err != nil {
+		t.Fatalf("compute nodes did not register: %v", err)
+	}
+	return c
+}
+
+// FastFailoverArgs tune a replica for quick failure detection on loopback.
+var FastFailoverArgs = []string{
+	"--raft-heartbeat-timeout", "300ms", "--raft-election-timeout", "300ms",
+	"--raft-leader-lease-timeout", "150ms", "--node-lost-grace", "2s", "--leader-node-grace", "3s",
+}
+
+func addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+
+func (c *Cluster) cleanup() {
+	for _, p := range append(append([]*Process{}, c.Computes...), c.Replicas...) {
+		p.Kill()
+	}
+	if c.t.Failed() || os.Getenv("SHOAL_TEST_LOGS") != "" {
+		for _, p := range append(append([]*Process{}, c.Replicas...), c.Computes...) {
+			data, err := os.ReadFile(p.LogPath)
+			if err != nil {
+				continue
+			}
+			if len(data) > 40000 {
+				data = data[len(data)-40000:]
+			}
+			c.t.Logf("----- log of %s (tail) -----\n%s", p.ID, data)
+		}
+	}
+}
+
+// Running returns the replicas that are running.
+func (c *Cluster) Running() []*Process {
+	var out []*Process
+	for _, p := range c.Replicas {
+		if p.Running() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Replica returns the replica with the given ID.
+func (c *Cluster) Replica(id string) *Process {
+	for _, p := range c.Replicas {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// WaitLeader waits until the running replicas agree on a leader that is
+// itself running, and returns it.
+func (c *Cluster) WaitLeader(ctx context.Context) (*Process, error) {
+	var last error
+	for {
+		leader, err := c.agreedLeader(ctx)
+		if err == nil {
+			return leader, nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %v", ctx.Err(), last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (c *Cluster) agreedLeader(ctx context.Context) (*Process, error) {
+	leaderID := ""
+	for _, p := range c.Running() {
+		var rc api.RaftConfigurationResponse
+		r, err := p.Get(ctx, "/api/v1/operator/raft")
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Decode(&rc); err != nil {
+			return nil, err
+		}
+		if rc.Leader == "" {
+			return nil, fmt.Errorf("%s knows no leader", p.ID)
+		}
+		if leaderID != "" && rc.Leader != leaderID {
+			return nil, fmt.Errorf("replicas disagree on the leader: %s vs %s", leaderID, rc.Leader)
+		}
+		leaderID = rc.Leader
+	}
+	p := c.Replica(leaderID)
+	if p == nil || !p.Running() {
+		return nil, fmt.Errorf("leader %q is not a running replica", leaderID)
+	}
+	return p, nil
+}
+
+// Followers returns the running replicas that are not the leader.
+func (c *Cluster) Followers(leader *Process) []*Process {
+	var out []*Process
+	for _, p := range c.Running() {
+		if p != leader {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// WaitNodes waits until n compute nodes are registered and connected.
+func (c *Cluster) WaitNodes(ctx context.Context, n int) error {
+	if n == 0 {
+		return nil
+	}
+	for {
+		p := c.Running()[0]
+		r, err := p.Get(ctx, "/api/v1/orchestrator/nodes?limit=1000")
+		if err == nil {
+			var list api.ListNodesResponse
+			if r.Decode(&list) == nil {
+				connected := 0
+				for _, node := range list.Nodes {
+					if node.Connection != api.NodeDisconnected {
+						connected++
+					}
+				}
+				if connected >= n {
+					return nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// WaitDigestsEqual waits until every running replica reports the same state
+// digest at the same index, and returns it.
+func (c *Cluster) WaitDigestsEqual(ctx context.Context) (api.DigestResponse, error) {
+	var last error
+	for {
+		d, err := c.digestsEqual(ctx)
+		if err == nil {
+			return d, nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return api.DigestResponse{}, fmt.Errorf("%w: %v", ctx.Err(), last)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (c *Cluster) digestsEqual(ctx context.Context) (api.DigestResponse, error) {
+	var first api.DigestResponse
+	for i, p := range c.Running() {
+		r, err := p.Get(ctx, "/api/v1/operator/digest")
+		if err != nil {
+			return first, err
+		}
+		var d api.DigestResponse
+		if err := r.Decode(&d); err != nil {
+			return first, err
+		}
+		if i == 0 {
+			first = d
+			continue
+		}
+		if d != first {
+			return first, fmt.Errorf("%s has %+v, %s has %+v", c.Running()[0].ID, first, p.ID, d)
+		}
+	}
+	return first, nil
+}
+
+// ErrNoReplica is returned when no running replica is left.
+var ErrNoReplica = errors.New("no running replica")
