@@ -7,16 +7,15 @@ import (
 )
 
 func (ac *applyCtx) planApply(p *Plan) (*PlanResult, error) {
-	// Evaluation statuses land whatever else happens: the scheduler is done
-	// with them even when its plan is stale.
-	if err := ac.planEvalStatuses(p); err != nil {
-		return nil, err
-	}
 	rec, ok, err := ac.job(p.JobID)
 	if err != nil {
 		return nil, err
 	}
-	if !ok || rec.Job.Revision != p.JobRevision {
+	if !ok {
+		// The job is gone: nothing is left to do for its evaluations.
+		return &PlanResult{Stale: true}, ac.planEvalStatuses(p)
+	}
+	if rec.Job.Revision != p.JobRevision {
 		return &PlanResult{Stale: true}, nil
 	}
 	job := rec.Job
@@ -47,6 +46,14 @@ func (ac *applyCtx) planApply(p *Plan) (*PlanResult, error) {
 			continue
 		}
 		if err := ac.putEval(e); err != nil {
+			return nil, err
+		}
+	}
+	// An evaluation is done only when its plan landed whole. When part of it
+	// was dropped the scheduler plans again; should this leader die first,
+	// the evaluation is still open in state and the next leader redoes it.
+	if !res.Refresh() {
+		if err := ac.planEvalStatuses(p); err != nil {
 			return nil, err
 		}
 	}

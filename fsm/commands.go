@@ -127,7 +127,9 @@ type Plan struct {
 	NewEvals []*api.Evaluation `json:"NewEvals,omitempty"`
 
 	// EvalStatus is the status EvalID (and every ID in CoalescedEvalIDs) ends
-	// in: complete, or blocked when the job waits for room on the nodes.
+	// in: complete, or blocked when the job waits for room on the nodes. It
+	// is recorded only when the plan lands whole (not stale, nothing dropped
+	// or skipped), so an evaluation whose plan was cut short stays open.
 	EvalStatus       string   `json:"EvalStatus"`
 	EvalComment      string   `json:"EvalComment,omitempty"`
 	CoalescedEvalIDs []string `json:"CoalescedEvalIDs,omitempty"`

@@ -187,7 +187,7 @@ func (h *harness) place(jobID string, execs ...*api.Execution) *PlanResult {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return ok[PlanResult](h, &Plan{JobID: jobID, JobRevision: job.Revision, NewExecutions: execs,
+	return ok[PlanResult](h, &Plan{EvalID: "ev-" + jobID, JobID: jobID, JobRevision: job.Revision, NewExecutions: execs,
 		EvalStatus: api.EvalStatusComplete, Now: h.now()})
 }
 
