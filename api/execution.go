@@ -3,6 +3,7 @@ package api
 import (
 	"maps"
 	"slices"
+	"strings"
 )
 
 // Execution is one attempt to run a job's task on one node.
@@ -66,3 +67,21 @@ func (e *Execution) IsActive() bool {
 
 // IsTerminal reports whether the compute side is done with the execution.
 func (e *Execution) IsTerminal() bool { return e.ComputeState.StateType.IsTerminal() }
+
+// NodeLostMessage is the compute-state message of an execution failed
+// because the leader declared its node lost. FailedWithNodeLoss recognises
+// it; both sides use these two so the convention lives in one place.
+func NodeLostMessage(nodeID, reason string) string {
+	msg := "node " + nodeID + " lost"
+	if reason != "" {
+		msg += ": " + reason
+	}
+	return msg
+}
+
+// FailedWithNodeLoss reports whether the execution failed because its node
+// was lost rather than for the job's own reasons.
+func (e *Execution) FailedWithNodeLoss() bool {
+	return e.ComputeState.StateType == ExecutionStateFailed &&
+		strings.HasPrefix(e.ComputeState.Message, NodeLostMessage(e.NodeID, ""))
+}

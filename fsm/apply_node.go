@@ -91,10 +91,7 @@ func (ac *applyCtx) failNodeExecutions(req *NodeStatusRequest) ([]string, error)
 		return nil, err
 	}
 	active := collect(it, func(r *execRecord) *execRecord { return r }, nil)
-	msg := "node " + req.NodeID + " lost"
-	if req.Reason != "" {
-		msg += ": " + req.Reason
-	}
+	msg := api.NodeLostMessage(req.NodeID, req.Reason)
 	var jobIDs []string
 	seen := make(map[string]bool)
 	for _, old := range active {

@@ -20,7 +20,7 @@ const (
 // lostMessage is how a lost execution's failure reads; the state machine
 // writes the same words when the leader declares a node lost, which is how
 // such failures are told apart from the job's own.
-func lostMessage(nodeID string) string { return "node " + nodeID + " lost" }
+func lostMessage(nodeID string) string { return api.NodeLostMessage(nodeID, "") }
 
 // evalContext is one scheduling pass: the evaluation, what the snapshot says
 // about its job, and the plan being built.
@@ -122,8 +122,7 @@ func (c *evalContext) isNodeLoss(e *api.Execution) bool {
 	if c.lost[e.ID] {
 		return true
 	}
-	return e.ComputeState.StateType == api.ExecutionStateFailed &&
-		strings.HasPrefix(e.ComputeState.Message, lostMessage(e.NodeID))
+	return e.FailedWithNodeLoss()
 }
 
 func (c *evalContext) update(e *api.Execution, desired api.ExecutionDesiredStateType, desiredMsg string,
