@@ -51,6 +51,11 @@ type GetJobOptions struct {
 	// Linearizable reads only after the replica has applied everything the
 	// leader committed.
 	Linearizable bool
+	// WaitIndex and WaitTime make a blocking query: the answer comes once
+	// the job, its executions or its history changed after WaitIndex, or
+	// after WaitTime.
+	WaitIndex uint64
+	WaitTime  time.Duration
 }
 
 // Get describes a job by full ID or unique prefix
@@ -65,8 +70,9 @@ func (a *JobsAPI) Get(ctx context.Context, id string, opts GetJobOptions) (*api.
 		q.Set("include", strings.Join(opts.Include, ","))
 	}
 	linearizable(q, opts.Linearizable)
+	blocking(q, opts.WaitIndex, opts.WaitTime)
 	var out api.GetJobResponse
-	meta, err := a.c.call(ctx, &request{method: http.MethodGet, path: path, query: q, idempotent: true}, &out)
+	meta, err := a.c.call(ctx, &request{method: http.MethodGet, path: path, query: q, idempotent: true, wait: opts.WaitTime}, &out)
 	if err != nil {
 		return nil, meta, err
 	}
