@@ -26,7 +26,9 @@ func bindFlagSources(cmd *cobra.Command) error {
 		}
 	}
 	var errs []string
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+	// Only the command's own flags: the client's global --api-host/--api-port
+	// mean nothing to serve.
+	cmd.LocalFlags().VisitAll(func(f *pflag.Flag) {
 		if f.Changed || f.Name == "config" {
 			return
 		}
