@@ -6,13 +6,16 @@ import (
 	"fmt"
 )
 
-// Digest returns the applied index and a SHA-256 (hex) of every table, taken
-// from one consistent view: rows in key order, bookkeeping included, encoded
-// exactly as in a snapshot. Two replicas at the same index must agree.
+// Digest returns the applied index and a SHA-256 (hex) of the replicated
+// content, taken from one consistent view: every row of every table in key
+// order, encoded exactly as in a snapshot, except the index table (how far
+// the log was applied, which a restore into another cluster moves). Two
+// replicas at the same index must agree, and so must a cluster and one
+// restored from its backup.
 func (s *Store) Digest() (index uint64, digest string, err error) {
 	t := s.Txn()
 	h := sha256.New()
-	if err := writeTables(h, t.txn); err != nil {
+	if err := writeTables(h, t.txn, tableIndex); err != nil {
 		return 0, "", fmt.Errorf("digest: %w", err)
 	}
 	return t.Index(), hex.EncodeToString(h.Sum(nil)), nil

@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -54,17 +55,17 @@ func writeSnapshot(w io.Writer, txn *memdb.Txn, index uint64) error {
 	if _, err := bw.Write(append(header, '\n')); err != nil {
 		return err
 	}
-	if err := writeTables(bw, txn); err != nil {
+	if err := writeTables(bw, txn, tableCount); err != nil {
 		return err
 	}
 	return bw.Flush()
 }
 
-// writeTables writes every row of every table as frames, then the end mark.
-// The digest hashes exactly these bytes.
-func writeTables(w io.Writer, txn *memdb.Txn) error {
+// writeTables writes every row of the tables before end as frames, then the
+// end mark. The digest hashes exactly these bytes.
+func writeTables(w io.Writer, txn *memdb.Txn, end tableID) error {
 	var prefix [1 + binary.MaxVarintLen64]byte
-	for t := tableJobs; t < tableCount; t++ {
+	for t := tableJobs; t < end; t++ {
 		it, err := txn.Get(t.String(), "id")
 		if err != nil {
 			return fmt.Errorf("read %s: %w", t, err)
@@ -217,8 +218,44 @@ func fixIndexRows(txn *memdb.Txn, rows [tableCount]int, index uint64) error {
 	if err != nil {
 		return err
 	}
-	if ok && applied.Index != index {
+	switch {
+	case ok && applied.Index > index:
 		return fmt.Errorf("snapshot header says index %d but its state was applied up to %d", index, applied.Index)
+	case !ok || applied.Index < index:
+		// A rebased backup (RebaseSnapshot): the header's index wins.
+		if err := txn.Insert(tableIndex.String(), &indexRecord{Table: appliedKey, Index: index}); err != nil {
+			return fmt.Errorf("set applied index: %w", err)
+		}
 	}
 	return nil
+}
+
+// RebaseSnapshot returns a snapshot (as written by Persist) whose index is
+// at least minIndex, and that index. Restoring a backup into another cluster
+// goes through Raft at an index above the cluster's log; the state's own
+// index must not fall behind it, or readers waiting for an index would wait
+// on one the store never reports.
+func RebaseSnapshot(data []byte, minIndex uint64) ([]byte, uint64, error) {
+	nl := bytes.IndexByte(data, '\n')
+	if nl < 0 {
+		return nil, 0, errors.New("snapshot has no header line")
+	}
+	var h snapshotHeader
+	if err := json.Unmarshal(data[:nl], &h); err != nil {
+		return nil, 0, fmt.Errorf("snapshot header: %w", err)
+	}
+	if h.Format != snapshotFormat {
+		return nil, 0, fmt.Errorf("snapshot format %d is not %d", h.Format, snapshotFormat)
+	}
+	if h.Index >= minIndex {
+		return data, h.Index, nil
+	}
+	h.Index = minIndex
+	header, err := json.Marshal(h)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]byte, 0, len(header)+len(data)-nl)
+	out = append(out, header...)
+	return append(out, data[nl:]...), h.Index, nil
 }

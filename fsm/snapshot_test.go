@@ -199,3 +199,41 @@ func TestRestoreEmptyState(t *testing.T) {
 		t.Fatal("answers differ")
 	}
 }
+
+func TestRebaseSnapshot(t *testing.T) {
+	h := richState(t)
+	data := h.snapshotBytes()
+	tests := []struct {
+		name      string
+		minIndex  uint64
+		wantIndex uint64
+	}{
+		{"behind the snapshot keeps its index", h.index - 1, h.index},
+		{"equal keeps it", h.index, h.index},
+		{"ahead moves it up", h.index + 1000, h.index + 1000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, index, err := RebaseSnapshot(data, tt.minIndex)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if index != tt.wantIndex {
+				t.Fatalf("index %d, want %d", index, tt.wantIndex)
+			}
+			restored := newHarness(t)
+			if err := restored.fsm.Restore(readCloser(out)); err != nil {
+				t.Fatal(err)
+			}
+			if got := restored.fsm.State().Index(); got != tt.wantIndex {
+				t.Fatalf("restored index %d, want %d", got, tt.wantIndex)
+			}
+			if restored.digest() != h.digest() {
+				t.Fatal("rebasing changed the state")
+			}
+		})
+	}
+	if _, _, err := RebaseSnapshot([]byte("not a snapshot"), 1); err == nil {
+		t.Fatal("accepted garbage")
+	}
+}

@@ -39,7 +39,8 @@ func (s *Server) leaderWrite(idempotent isIdempotent, fn writeFunc) http.Handler
 			s.writeError(w, r, err)
 			return
 		}
-		ctx := r.Context()
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
 		deadline := time.Now().Add(s.cfg.LeaderWait)
 		forwarded := r.Header.Get(headerForwardedBy) != ""
 		for attempt := 0; ; attempt++ {

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/hashicorp/raft"
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm"
 )
 
 // raftConfigTimeout bounds Raft configuration changes requested by an
@@ -167,8 +168,15 @@ func (s *Server) restoreSnapshot(ctx context.Context, r *http.Request, body []by
 	if err := s.fsm.CheckSnapshot(bytes.NewReader(body)); err != nil {
 		return 0, nil, 0, api.BadRequestf("not a Shoal snapshot: %v", err)
 	}
-	meta := &raft.SnapshotMeta{Version: raft.SnapshotVersionMax, Size: int64(len(body))}
-	if err := s.raft.Restore(meta, bytes.NewReader(body), time.Minute); err != nil {
+	data, snapIndex, err := fsm.RebaseSnapshot(body, s.raft.LastIndex()+1)
+	if err != nil {
+		return 0, nil, 0, api.BadRequestf("not a Shoal snapshot: %v", err)
+	}
+	// Raft installs the snapshot just above max(its log, meta.Index); with
+	// meta.Index at the snapshot's own index, the state index stays below
+	// every later entry.
+	meta := &raft.SnapshotMeta{Version: raft.SnapshotVersionMax, Index: snapIndex, Size: int64(len(data))}
+	if err := s.raft.Restore(meta, bytes.NewReader(data), time.Minute); err != nil {
 		return 0, nil, 0, mapRaftAdminError(err)
 	}
 	index := s.raft.AppliedIndex()
