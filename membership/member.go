@@ -49,6 +49,10 @@ type meta struct {
 	Role Role   `json:"r"`
 	API  string `json:"a,omitempty"`
 	Raft string `json:"f,omitempty"`
+	// Leaving is gossiped just before a graceful leave: memberlist reports a
+	// member that left exactly as one that died, so this is how the others
+	// tell the two apart.
+	Leaving bool `json:"l,omitempty"`
 }
 
 func encodeMeta(m meta) ([]byte, error) {

@@ -45,9 +45,11 @@ type Config struct {
 
 // Pool is this process's membership in the gossip pool.
 type Pool struct {
-	cfg    Config
-	list   *memberlist.Memberlist
-	logger *slog.Logger
+	cfg      Config
+	list     *memberlist.Memberlist
+	logger   *slog.Logger
+	meta     meta
+	delegate *delegate
 
 	mu      sync.Mutex
 	members map[string]Member
@@ -81,7 +83,19 @@ func New(cfg Config) (*Pool, error) {
 	if adv == "" {
 		adv = cfg.BindAddr
 	}
-	if ahost, aport, err := splitHostPort(adv); err == nil && ahost != "0.0.0.0" && ahost != "" {
+	ahost, aport, err := splitHostPort(adv)
+	if err != nil {
+		return nil, fmt.Errorf("membership: gossip advertise address: %w", err)
+	}
+	if ahost != "" && ahost != "0.0.0.0" && ahost != "::" {
+		// Memberlist wants an IP; containers advertise their host name.
+		if net.ParseIP(ahost) == nil {
+			ip, err := net.ResolveIPAddr("ip", ahost)
+			if err != nil {
+				return nil, fmt.Errorf("membership: resolve gossip advertise address %q: %w", adv, err)
+			}
+			ahost = ip.IP.String()
+		}
 		mc.AdvertiseAddr, mc.AdvertisePort = ahost, aport
 	}
 	if cfg.ProbeInterval > 0 {
@@ -93,11 +107,13 @@ func New(cfg Config) (*Pool, error) {
 	if len(cfg.SecretKey) > 0 {
 		mc.SecretKey = cfg.SecretKey
 	}
-	md, err := encodeMeta(meta{Role: cfg.Role, API: cfg.APIAddr, Raft: cfg.RaftAddr})
+	p.meta = meta{Role: cfg.Role, API: cfg.APIAddr, Raft: cfg.RaftAddr}
+	md, err := encodeMeta(p.meta)
 	if err != nil {
 		return nil, err
 	}
-	mc.Delegate = &delegate{meta: md}
+	p.delegate = &delegate{meta: md}
+	mc.Delegate = p.delegate
 	mc.Events = &events{pool: p}
 	mc.Logger = log.New(&logWriter{logger: cfg.Logger}, "", 0)
 
@@ -217,8 +233,16 @@ func (p *Pool) Forget(id string) {
 }
 
 // Leave tells the pool this process is going away, so others do not wait
-// for failure detection.
+// for failure detection and know it left on purpose.
 func (p *Pool) Leave(timeout time.Duration) error {
+	leaving := p.meta
+	leaving.Leaving = true
+	if md, err := encodeMeta(leaving); err == nil {
+		p.delegate.set(md)
+		if err := p.list.UpdateNode(timeout); err != nil {
+			p.logger.Debug("could not announce leaving", "error", err)
+		}
+	}
 	if err := p.list.Leave(timeout); err != nil {
 		return fmt.Errorf("membership: leave: %w", err)
 	}
@@ -269,15 +293,26 @@ func (e *events) NotifyJoin(n *memberlist.Node)   { e.pool.observe(n, StatusAliv
 func (e *events) NotifyUpdate(n *memberlist.Node) { e.pool.observe(n, StatusAlive) }
 func (e *events) NotifyLeave(n *memberlist.Node) {
 	status := StatusDead
-	if n.State == memberlist.StateLeft {
+	if md, err := decodeMeta(n.Meta); err == nil && md.Leaving {
 		status = StatusLeft
 	}
 	e.pool.observe(n, status)
 }
 
-type delegate struct{ meta []byte }
+type delegate struct {
+	mu   sync.Mutex
+	meta []byte
+}
+
+func (d *delegate) set(md []byte) {
+	d.mu.Lock()
+	d.meta = md
+	d.mu.Unlock()
+}
 
 func (d *delegate) NodeMeta(limit int) []byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if len(d.meta) > limit {
 		return nil
 	}

@@ -94,7 +94,10 @@ func (s *Server) handleWatchExecutions(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		if len(execs) > 0 || ws.WatchCtx(ctx) != nil {
+		// A first watch (index 0) answers at once, even with nothing to do:
+		// a node that just started must learn what it was running before any
+		// new work arrives.
+		if since == 0 || len(execs) > 0 || ws.WatchCtx(ctx) != nil {
 			resp, err := assigned(txn, execs)
 			if err != nil {
 				s.writeError(w, r, err)

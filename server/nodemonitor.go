@@ -7,6 +7,7 @@ import (
 
 	"github.com/shoal-io/shoal/api"
 	"github.com/shoal-io/shoal/fsm"
+	"github.com/shoal-io/shoal/membership"
 )
 
 // newNodeMonitor declares compute nodes lost, and back, on the leader only.
@@ -58,7 +59,10 @@ func (s *Server) checkNodes(ctx context.Context, leaderSince time.Time) {
 				goneSince = member.Since
 			}
 			gone := time.Since(goneSince)
-			if gone < s.cfg.NodeLostGrace {
+			// A node that said it was leaving is not coming back soon: no
+			// need to wait out the grace before replacing its work.
+			left := known && member.Status == membership.StatusLeft
+			if gone < s.cfg.NodeLostGrace && !left {
 				continue
 			}
 			req = &fsm.NodeStatusRequest{NodeID: n.NodeID, Connection: api.NodeDisconnected,

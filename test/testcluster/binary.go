@@ -28,8 +28,10 @@ func Binary() (string, error) {
 			buildErr = err
 			return
 		}
-		dir, err := os.MkdirTemp("", "shoal-bin-")
-		if err != nil {
+		// One folder per test package, reused run after run (go build is
+		// incremental), so test runs leave no binaries behind them.
+		dir := filepath.Join(os.TempDir(), "shoal-test-bin", strings.TrimSuffix(filepath.Base(os.Args[0]), ".test"))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			buildErr = err
 			return
 		}
