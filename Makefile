@@ -10,7 +10,16 @@ STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(HOME)/go/bin
 # Debian ships Compose v1 as docker-compose; newer engines have the plugin.
 COMPOSE   ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: build test unit lint run bench soak clean
+# The Docker image and the demo cluster (deploy/): see deploy/demo.sh.
+IMAGE        ?= shoal:latest
+DEMO_PROJECT ?= shoal-demo
+DEMO_DATA    ?= /tmp/shoal-demo
+DEMO_BUSYBOX ?= shoal-demo/busybox:latest
+DEMO_ENV      = SHOAL_BIN=$(BIN) SHOAL_IMAGE=$(IMAGE) SHOAL_PROJECT=$(DEMO_PROJECT) \
+                SHOAL_DEMO_DATA=$(DEMO_DATA) SHOAL_BUSYBOX=$(DEMO_BUSYBOX) \
+                SHOAL_WASM=bin/hello.wasm COMPOSE="$(COMPOSE)"
+
+.PHONY: build test unit lint run bench soak clean image demo demo-down
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shoal
@@ -42,3 +51,15 @@ soak: build
 
 clean:
 	rm -rf bin shoal-data
+
+## image: the shoal Docker image (FROM scratch, nothing pulled), tagged $(IMAGE).
+image: build
+	bash deploy/build-image.sh $(BIN) $(IMAGE)
+
+## demo: a 3-replica, 3-compute-node cluster in Docker, with sample jobs and a tour.
+demo: build
+	$(DEMO_ENV) bash deploy/demo.sh up
+
+## demo-down: remove the demo cluster: containers, network, volumes, data folder.
+demo-down:
+	$(DEMO_ENV) bash deploy/demo.sh down

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# The demo cluster: `make demo` runs `deploy/demo.sh up`, `make demo-down`
+# runs `deploy/demo.sh down`. Both can be run again at any time.
+#
+#   up    build the image, the busybox image and the WebAssembly example,
+#         start the cluster (deploy/docker-compose.yml), wait until every
+#         container is healthy, run a WebAssembly job and a Docker job, and
+#         print what to try next
+#   down  remove the containers, the network, the volumes and the data folder
+#
+# Settings come from the environment (the Makefile passes its own):
+#   SHOAL_BIN        the shoal binary, statically linked (bin/shoal)
+#   SHOAL_IMAGE      tag of the shoal image (shoal:latest)
+#   SHOAL_BUSYBOX    tag of the busybox image for Docker jobs (shoal-demo/busybox:latest)
+#   SHOAL_WASM       where the example module is built (bin/hello.wasm)
+#   SHOAL_PROJECT    the Compose project name (shoal-demo)
+#   SHOAL_DEMO_DATA  host folder for the compute nodes' work (/tmp/shoal-demo)
+#   SHOAL_O1_PORT, SHOAL_O2_PORT, SHOAL_O3_PORT  the APIs' host ports (1234 2234 3234)
+#   COMPOSE          the Compose command (docker compose, else docker-compose)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+bin=${SHOAL_BIN:-bin/shoal}
+export SHOAL_IMAGE=${SHOAL_IMAGE:-shoal:latest}
+busybox_image=${SHOAL_BUSYBOX:-shoal-demo/busybox:latest}
+wasm=${SHOAL_WASM:-bin/hello.wasm}
+project=${SHOAL_PROJECT:-shoal-demo}
+export SHOAL_DEMO_DATA=${SHOAL_DEMO_DATA:-/tmp/shoal-demo}
+export SHOAL_O1_PORT=${SHOAL_O1_PORT:-1234} SHOAL_O2_PORT=${SHOAL_O2_PORT:-2234} SHOAL_O3_PORT=${SHOAL_O3_PORT:-3234}
+api_hosts="127.0.0.1:$SHOAL_O1_PORT,127.0.0.1:$SHOAL_O2_PORT,127.0.0.1:$SHOAL_O3_PORT"
+compose_file=deploy/docker-compose.yml
+
+if [ -z "${COMPOSE:-}" ]; then
+  if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE=docker-compose; fi
+fi
+# shellcheck disable=SC2206 # COMPOSE is one or two words
+compose=($COMPOSE -p "$project" -f "$compose_file")
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+
+require_docker() {
+  docker info >/dev/null 2>&1 || die "the Docker engine does not answer (is it running, and may you use it?)"
+  "${compose[@]}" version >/dev/null 2>&1 || die "no Docker Compose: install docker-compose (apt-get install docker-compose) or the compose plugin"
+}
+
+# ensure_busybox makes sure a statically linked busybox is here, installing
+# Debian's busybox-static when it can. It fails quietly: the Docker job is
+# then skipped, with the reason.
+ensure_busybox() {
+  [ -x /usr/bin/busybox ] && return 0
+  if command -v apt-get >/dev/null 2>&1; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    say "Installing busybox-static (for the Docker job's image)"
+    $sudo apt-get install -y -qq busybox-static >/dev/null 2>&1 ||
+      { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq busybox-static >/dev/null 2>&1; } ||
+      return 1
+  fi
+  [ -x /usr/bin/busybox ]
+}
+
+# wait_healthy waits until every container of the project is healthy: the
+# replicas answer, and each compute node has registered with the cluster
+# (which needs an elected leader).
+wait_healthy() {
+  local deadline=$((SECONDS + 180)) ids="" states=""
+  while :; do
+    ids=$("${compose[@]}" ps -q)
+    if [ -n "$ids" ]; then
+      # shellcheck disable=SC2086 # one word per container ID
+      states=$(docker inspect --format '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' $ids)
+      if [ "$(wc -l <<<"$states")" -eq 6 ] && ! grep -qv ' running healthy$' <<<"$states"; then
+        return 0
+      fi
+      if grep -qE ' (exited|dead) ' <<<"$states"; then
+        "${compose[@]}" logs --tail 30 >&2 || true
+        die "a container stopped: $(grep -E ' (exited|dead) ' <<<"$states" | cut -d' ' -f1 | tr '\n' ' ')"
+      fi
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      printf '%s\n' "$states" >&2
+      "${compose[@]}" logs --tail 30 >&2 || true
+      die "the cluster did not become healthy within 3 minutes"
+    fi
+    sleep 2
+  done
+}
+
+up() {
+  require_docker
+  [ -x "$bin" ] || die "$bin not found: run make build (make demo does)"
+
+  say "Building the image $SHOAL_IMAGE (FROM scratch: nothing is pulled)"
+  local previous_image
+  previous_image=$(docker image inspect --format '{{.Id}}' "$SHOAL_IMAGE" 2>/dev/null || true)
+  bash deploy/build-image.sh "$bin" "$SHOAL_IMAGE" >/dev/null
+
+  local docker_job=yes
+  if docker image inspect "$busybox_image" >/dev/null 2>&1; then
+    : # built by an earlier run
+  elif ensure_busybox; then
+    say "Building $busybox_image for the Docker job (docker import of the host's busybox)"
+    bash deploy/build-busybox-image.sh "$busybox_image" >/dev/null
+  else
+    docker_job=""
+    echo "No statically linked busybox (apt-get install busybox-static): the Docker job is skipped."
+  fi
+
+  say "Building the WebAssembly example deploy/examples/hello-wasm -> $wasm"
+  mkdir -p "$(dirname "$wasm")"
+  GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags='-s -w' -o "$wasm" ./deploy/examples/hello-wasm
+
+  say "Starting the cluster (project $project): replicas o1 o2 o3, compute nodes c1 c2 c3"
+  # The compute nodes' folders must exist on the host before they are
+  # mounted, or the engine creates them owned by root.
+  mkdir -p "$SHOAL_DEMO_DATA"/c1 "$SHOAL_DEMO_DATA"/c2 "$SHOAL_DEMO_DATA"/c3
+  "${compose[@]}" up -d
+  # A running cluster kept the image this build replaced; it has just been
+  # recreated from the new one, so the old one can go.
+  if [ -n "$previous_image" ] && [ "$previous_image" != "$(docker image inspect --format '{{.Id}}' "$SHOAL_IMAGE")" ]; then
+    docker rmi "$previous_image" >/dev/null 2>&1 || true
+  fi
+  say "Waiting until all six containers are healthy"
+  wait_healthy
+  "$bin" --api-host "$api_hosts" operator raft list-peers
+  echo
+  "$bin" --api-host "$api_hosts" node list
+
+  local out
+  out=$(mktemp)
+  # shellcheck disable=SC2064 # remove this very file on the way out
+  trap "rm -f '$out'" EXIT
+  say "Running a WebAssembly job: shoal wasm run $wasm demo"
+  "$bin" --api-host "$api_hosts" wasm run "$wasm" demo 2>&1 | tee -a "$out"
+
+  if [ -n "$docker_job" ]; then
+    say "Running a Docker job: shoal docker run $busybox_image sh -c 'echo Hello from a container ...'"
+    "$bin" --api-host "$api_hosts" docker run "$busybox_image" \
+      sh -c 'echo "Hello from a container: $(uname -sm), $(ls /bin | wc -l) busybox tools"' 2>&1 | tee -a "$out"
+  fi
+  sample_job=$(grep -o 'Job submitted: j-[0-9a-f]*' "$out" | tail -1 | cut -d' ' -f3 || true)
+
+  tour
+}
+
+tour() {
+  local c="$COMPOSE -p $project -f $compose_file" cli=$bin leader job=${sample_job:-<JOB ID>}
+  [[ $cli == /* ]] || cli=./$cli
+  leader=$("$bin" --api-host "$api_hosts" operator raft list-peers --output json 2>/dev/null |
+    grep -o '"Leader": *"[^"]*"' | head -1 | cut -d'"' -f4 || true)
+  leader=${leader:-o1}
+  cat <<EOF
+
+$(printf '\033[1m')The Shoal demo cluster is up.$(printf '\033[0m')
+  replica APIs:  o1 http://127.0.0.1:$SHOAL_O1_PORT   o2 http://127.0.0.1:$SHOAL_O2_PORT   o3 http://127.0.0.1:$SHOAL_O3_PORT
+  compute nodes: c1 (zone=a), c2 (zone=b), c3 (zone=c), engines docker, wasm and noop
+
+Try next (the CLI tries the hosts in turn, so any replica that is up will do):
+  export SHOAL_API_HOST=$api_hosts
+  $cli job list
+  $cli job describe $job
+  $cli job logs $job
+  $cli node list
+  $cli wasm run $wasm you
+  $cli docker run --constraints zone=b $busybox_image uname -a
+
+Lose the leader ($leader at the moment): another replica takes over within
+seconds and jobs keep running; started again, it rejoins and catches up.
+  $c kill $leader
+  $cli operator raft list-peers
+  $cli wasm run $wasm again
+  $c start $leader
+
+Results (shoal job get) are served by the compute nodes, which only the
+cluster's network reaches: run that command from the image, on that network:
+  $cli docker run -o outputs:/outputs $busybox_image sh -c 'date > /outputs/date.txt'
+  docker run --rm --network ${project}_shoal -v "\$PWD:/out" -w /out -u "\$(id -u)" \\
+    $SHOAL_IMAGE job get <JOB ID> --api-host o1,o2,o3
+
+Logs: $c logs -f
+Remove it all: make demo-down
+EOF
+}
+
+down() {
+  local label="label=com.docker.compose.project=$project"
+  if ! docker info >/dev/null 2>&1; then
+    echo "The Docker engine does not answer: no cluster to remove."
+  elif [ -z "$(docker ps -aq --filter "$label"; docker network ls -q --filter "$label"; docker volume ls -q --filter "$label")" ]; then
+    echo "No demo cluster (project $project) to remove."
+  else
+    say "Removing the cluster (project $project): containers, network, volumes"
+    "${compose[@]}" version >/dev/null 2>&1 || die "no Docker Compose to remove project $project with"
+    "${compose[@]}" down --volumes --remove-orphans --timeout 10
+  fi
+  if docker info >/dev/null 2>&1; then
+    # A compute node removes its job containers when it stops; one killed
+    # during a job (the tour kills containers) leaves it behind, exited.
+    # Running ones are left alone: they may belong to another cluster whose
+    # nodes are also called c1, c2, c3.
+    local left node
+    left=$(for node in c1 c2 c3; do
+      docker ps -aq --filter "label=shoal.node=$node" --filter status=exited --filter status=created
+    done)
+    if [ -n "$left" ]; then
+      # shellcheck disable=SC2086 # one word per container ID
+      docker rm -f $left >/dev/null
+    fi
+  fi
+  if [ -d "$SHOAL_DEMO_DATA" ]; then
+    say "Removing $SHOAL_DEMO_DATA"
+    # Containers write there as root; when this user may not remove those
+    # files, a container removes them.
+    if ! rm -rf "$SHOAL_DEMO_DATA" 2>/dev/null; then
+      docker run --rm --network none -v "$SHOAL_DEMO_DATA:/demo-data" "$busybox_image" \
+        sh -c 'rm -rf /demo-data/* /demo-data/.[!.]*' && rm -rf "$SHOAL_DEMO_DATA"
+    fi
+  fi
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  tour) tour ;;
+  *) echo "usage: $0 up|down|tour" >&2; exit 2 ;;
+esac
