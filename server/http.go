@@ -40,6 +40,7 @@ func (s *Server) router() http.Handler {
 		r.Get("/jobs/{id}/executions", s.handleJobExecutions)
 		r.Get("/jobs/{id}/results", s.handleJobResults)
 		r.Get("/jobs/{id}/logs", s.handleJobLogs)
+		r.Get("/jobs/{id}/executions/{execution}/result", s.handleExecutionResult)
 		r.Get("/nodes", s.handleListNodes)
 		r.Get("/nodes/{id}", s.handleGetNode)
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,7 +37,8 @@ into its own folder under --output-dir (default ./job-<short job ID>):
       stdout  stderr  exitCode  <one folder per result path, e.g. outputs/>
 
 Results published with the local publisher (-p local) are tar.gz archives
-that the compute node serves; they are downloaded from it directly. An
+that the compute node serves; they are downloaded from it directly or, when
+the node is out of reach from here, relayed by the replica you talk to. An
 archive entry that would land outside its folder is refused. --raw keeps
 the archives as they are (<execution>.tar.gz) instead of unpacking them.`,
 		Example: `  shoal job get j-1a2b3c4d
@@ -113,7 +115,7 @@ func (f *getFlags) get(cmd *cobra.Command, c *client.Client, id string) error {
 			return fmt.Errorf("execution %s published a urlDownload result without a URL", e.ID)
 		}
 		dest := filepath.Join(dir, folders[e.ID])
-		if err := f.fetch(ctx, rawURL, dest); err != nil {
+		if err := f.fetch(ctx, c, job.ID, e.ID, rawURL, dest); err != nil {
 			return fmt.Errorf("results of execution %s: %w", api.ShortID(e.ID), err)
 		}
 		fmt.Fprintf(stdout(cmd), "Execution %s: %s\n", api.ShortID(e.ID), dest)
@@ -164,7 +166,7 @@ func executionFolders(execs []*api.Execution) map[string]string {
 // fetch downloads one result archive and unpacks it into dest (or saves it
 // as dest.tar.gz with --raw). It refuses to mix into a folder that already
 // holds something.
-func (f *getFlags) fetch(ctx context.Context, rawURL, dest string) error {
+func (f *getFlags) fetch(ctx context.Context, c *client.Client, jobID, execID, rawURL, dest string) error {
 	target := dest
 	if f.raw {
 		target = dest + ".tar.gz"
@@ -177,20 +179,13 @@ func (f *getFlags) fetch(ctx context.Context, rawURL, dest string) error {
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	body, err := f.open(ctx, c, jobID, execID, rawURL)
 	if err != nil {
-		return fmt.Errorf("invalid result URL %q: %w", rawURL, err)
+		return err
 	}
-	resp, err := f.downloadClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("downloading %s: %w", rawURL, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("downloading %s: the compute node answered %s", rawURL, resp.Status)
-	}
+	defer body.Close()
 	if !f.raw {
-		return extractTarGz(resp.Body, dest)
+		return extractTarGz(body, dest)
 	}
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return err
@@ -199,11 +194,42 @@ func (f *getFlags) fetch(ctx context.Context, rawURL, dest string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, resp.Body); err != nil {
+	if _, err := io.Copy(out, body); err != nil {
 		out.Close()
 		return fmt.Errorf("downloading %s: %w", rawURL, err)
 	}
 	return out.Close()
+}
+
+// open downloads from the compute node that published the result. When that
+// node cannot be reached from here (it may live on the cluster's private
+// network), a replica relays the archive instead.
+func (f *getFlags) open(ctx context.Context, c *client.Client, jobID, execID, rawURL string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("invalid result URL %q: %w", rawURL, err)
+	}
+	resp, err := f.downloadClient.Do(req)
+	if err == nil {
+		if resp.StatusCode != http.StatusOK {
+			resp.Body.Close()
+			return nil, fmt.Errorf("downloading %s: the compute node answered %s", rawURL, resp.Status)
+		}
+		return resp.Body, nil
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("downloading %s: %w", rawURL, err)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		path := "/api/v1/orchestrator/jobs/" + url.PathEscape(jobID) + "/executions/" + url.PathEscape(execID) + "/result"
+		_, err := c.Do(ctx, http.MethodGet, path, nil, nil, pw)
+		if err != nil {
+			err = fmt.Errorf("the compute node at %s is out of reach, and relaying through the API failed: %w", rawURL, err)
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr, nil
 }
 
 // nonEmpty reports a file, or a folder with something in it.

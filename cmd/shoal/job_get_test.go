@@ -182,3 +182,28 @@ func TestJobGetWithoutResults(t *testing.T) {
 		t.Errorf("exit %d %q", res.code, res.stderr)
 	}
 }
+
+// A compute node out of reach from the CLI (on the cluster's private
+// network) is relayed by the replica.
+func TestJobGetRelaysThroughTheAPI(t *testing.T) {
+	archive := tarGz(t, file("outputs/x.txt", "relayed"))
+	f := newFakeAPI(t, map[string]http.HandlerFunc{
+		"GET /api/v1/orchestrator/jobs/j-450196c5": ok(mustJSON(t, api.GetJobResponse{Job: fixJob(api.JobStateTypeCompleted, "")})),
+		"GET /api/v1/orchestrator/jobs/" + fixJobID + "/executions/" + fixExecID + "/result": func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write(archive)
+		},
+	})
+	published := fixExecution(fixExecID, api.ExecutionStateCompleted, at(8, 35, 2), nil)
+	// Port 1 refuses connections: the node cannot be reached from here.
+	published.PublishedResult = &api.SpecConfig{Type: "urlDownload", Params: map[string]any{"URL": "http://127.0.0.1:1/results/e-5b1c7b48.tar.gz"}}
+	f.handle("GET /api/v1/orchestrator/jobs/"+fixJobID+"/executions", ok(mustJSON(t, api.ListJobExecutionsResponse{
+		Executions: []*api.Execution{published}})))
+	out := t.TempDir()
+	res := runCLI(t, f, "job", "get", "j-450196c5", "--output-dir", out)
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	if got, err := os.ReadFile(filepath.Join(out, "e-5b1c7b48", "outputs", "x.txt")); err != nil || string(got) != "relayed" {
+		t.Fatalf("outputs/x.txt: %q %v", got, err)
+	}
+}
