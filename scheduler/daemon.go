@@ -25,9 +25,13 @@ func (c *evalContext) scheduleDaemon() error {
 	}
 	cap := newCapacity(c.state)
 	var rejected []nodeRejection
-	full, placed := 0, 0
+	full, placed, ended := 0, 0, 0
 	for _, n := range c.nodes.list {
-		if active[n.id] || ownEnd[n.id] {
+		if ownEnd[n.id] && !active[n.id] {
+			ended++
+			continue
+		}
+		if active[n.id] {
 			continue
 		}
 		rej, err := cap.feasible(req, n)
@@ -52,7 +56,14 @@ func (c *evalContext) scheduleDaemon() error {
 	}
 	if full > 0 || !running {
 		c.plan.EvalStatus = api.EvalStatusBlocked
-		msg := waitingPrefix + "no node can run it yet (" + summarize(rejected, req) + ")"
+		why := summarize(rejected, req)
+		if ended > 0 {
+			why = plural(ended, "node") + " where it already ended"
+			if len(rejected) > 0 {
+				why += ", " + summarize(rejected, req)
+			}
+		}
+		msg := waitingPrefix + "no node can run it yet (" + why + ")"
 		if full > 0 {
 			msg = waitingPrefix + plural(full, "matching node") + " without enough free capacity"
 		}

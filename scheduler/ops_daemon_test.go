@@ -195,6 +195,20 @@ func TestDaemonDecisions(t *testing.T) {
 			},
 		},
 		{
+			name: "ended everywhere: the message says so, not that there are no nodes",
+			state: func() *fakeState {
+				return newFakeState().addNodes(node("n1"), node("n2")).
+					addJob(job("j1", api.JobTypeDaemon, 1, inState(api.JobStateTypeRunning, ""))).
+					addExecs(exec("e1", "j1", "n1", api.ExecutionStateFailed, failedWith("execution completed unexpectedly")),
+						exec("e2", "j1", "n2", api.ExecutionStateFailed, failedWith("exit code 1")))
+			},
+			eval: daemonEval,
+			check: func(t *testing.T, p *fsm.Plan) {
+				expect(t, "placements", strings.Join(placedNodes(p), ","), "")
+				expect(t, "message", p.JobState.Message, "waiting for nodes: no node can run it yet (2 nodes where it already ended)")
+			},
+		},
+		{
 			name:  "no node at all: the job waits",
 			state: func() *fakeState { return newFakeState().addJob(job("j1", api.JobTypeDaemon, 1)) },
 			eval:  daemonEval,

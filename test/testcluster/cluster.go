@@ -23,6 +23,9 @@ type Options struct {
 	// node's command line.
 	ReplicaArgs []string
 	ComputeArgs []string
+	// PerCompute adds arguments to one compute node (by its position, from
+	// 0), such as its labels.
+	PerCompute map[int][]string
 	// FastFailover tunes Raft and gossip for quick leader and node failure
 	// detection on loopback.
 	FastFailover bool
@@ -33,6 +36,11 @@ type Cluster struct {
 	t        testing.TB
 	Replicas []*Process
 	Computes []*Process
+
+	bin  string
+	base string
+	join []string
+	opts Options
 }
 
 // Start launches the cluster and waits until it has a leader and every
@@ -44,8 +52,8 @@ func Start(t testing.TB, opts Options) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Cluster{t: t}
 	base := t.TempDir()
+	c := &Cluster{t: t, bin: bin, base: base, opts: opts}
 	ports, err := freePorts(3*opts.Replicas + 2*opts.ComputeNodes)
 	if err != nil {
 		t.Fatal(err)
@@ -71,19 +79,10 @@ func Start(t testing.TB, opts Options) *Cluster {
 		p.Args = append(p.Args, opts.ReplicaArgs...)
 		c.Replicas = append(c.Replicas, p)
 	}
+	c.join = join
 	off := 3 * opts.Replicas
 	for i := range opts.ComputeNodes {
-		id := fmt.Sprintf("c%d", i+1)
-		p := &Process{
-			ID: id, Role: "compute", bin: bin,
-			APIAddr: addr(ports[off+2*i]), GossipAddr: addr(ports[off+2*i+1]),
-			DataDir: filepath.Join(base, id), LogPath: filepath.Join(base, id+".log"),
-		}
-		p.Args = []string{"serve", "--compute", "--node-id", id, "--data-dir", p.DataDir,
-			"--api-addr", p.APIAddr, "--gossip-addr", p.GossipAddr, "--join", strings.Join(join, ","),
-			"--gossip-profile", "local", "--log-level", "debug"}
-		p.Args = append(p.Args, opts.ComputeArgs...)
-		c.Computes = append(c.Computes, p)
+		c.Computes = append(c.Computes, c.computeProcess(i, ports[off+2*i], ports[off+2*i+1]))
 	}
 	t.Cleanup(c.cleanup)
 	for _, p := range append(append([]*Process{}, c.Replicas...), c.Computes...) {
@@ -100,6 +99,37 @@ func Start(t testing.TB, opts Options) *Cluster {
 		t.Fatalf("compute nodes did not register: %v", err)
 	}
 	return c
+}
+
+func (c *Cluster) computeProcess(i, apiPort, gossipPort int) *Process {
+	id := fmt.Sprintf("c%d", i+1)
+	p := &Process{
+		ID: id, Role: "compute", bin: c.bin,
+		APIAddr: addr(apiPort), GossipAddr: addr(gossipPort),
+		DataDir: filepath.Join(c.base, id), LogPath: filepath.Join(c.base, id+".log"),
+	}
+	p.Args = []string{"serve", "--compute", "--node-id", id, "--data-dir", p.DataDir,
+		"--api-addr", p.APIAddr, "--gossip-addr", p.GossipAddr, "--join", strings.Join(c.join, ","),
+		"--gossip-profile", "local", "--log-level", "debug"}
+	p.Args = append(p.Args, c.opts.ComputeArgs...)
+	p.Args = append(p.Args, c.opts.PerCompute[i]...)
+	return p
+}
+
+// AddCompute starts one more compute node (with the cluster's ComputeArgs
+// and these extra arguments) and waits until it has registered.
+func (c *Cluster) AddCompute(ctx context.Context, args ...string) (*Process, error) {
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	p := c.computeProcess(len(c.Computes), ports[0], ports[1])
+	p.Args = append(p.Args, args...)
+	c.Computes = append(c.Computes, p)
+	if err := p.Start(); err != nil {
+		return nil, err
+	}
+	return p, c.WaitNodes(ctx, len(c.Computes))
 }
 
 // FastFailoverArgs tune a replica for quick failure detection on loopback.
