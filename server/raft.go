@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
@@ -67,7 +66,7 @@ func (s *Server) openRaft() (*raftParts, error) {
 	}
 	logs, err := raft.NewLogCache(1024, store)
 	if err != nil {
-		return fail(fmt.Errorf("Raft log cache: %w", err))
+		return fail(fmt.Errorf("raft log cache: %w", err))
 	}
 	rlog := &hclogWriter{logger: s.logger.With("component", "raft")}
 	parts.snapshots, err = raft.NewFileSnapshotStore(dir, 2, rlog)
@@ -104,6 +103,3 @@ func (p *raftParts) close() {
 		_ = p.store.Close()
 	}
 }
-
-// waitShutdown bounds how long Shutdown waits for Raft to stop.
-const waitShutdown = 10 * time.Second

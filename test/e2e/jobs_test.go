@@ -91,7 +91,7 @@ func TestJobsOnACluster(t *testing.T) {
 	t.Run("docker batch job completes with output and results", func(t *testing.T) {
 		job := &api.Job{Name: "docker", Type: api.JobTypeBatch, Count: 1, Tasks: []*api.Task{task(&api.SpecConfig{Type: "docker", Params: map[string]any{
 			"Image": image, "Entrypoint": []string{"/bin/sh", "-c"},
-			"Parameters": []string{"echo hello world; echo $GREETING; printf docker-result > /outputs/x.txt"},
+			"Parameters":           []string{"echo hello world; echo $GREETING; printf docker-result > /outputs/x.txt"},
 			"EnvironmentVariables": []string{"GREETING=from docker"},
 		}})}}
 		job.Tasks[0].Publisher = &api.SpecConfig{Type: "local"}
