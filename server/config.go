@@ -55,7 +55,7 @@ type Config struct {
 	// the job it created (default 24h).
 	IdempotencyWindow time.Duration
 	// SchedulerWorkers is the number of scheduler workers on the leader
-	// (default GOMAXPROCS).
+	// (default 64).
 	SchedulerWorkers int
 	// NodeLostGrace is how long a compute node may be gone from gossip before
 	// the leader declares it lost (default 10s); LeaderNodeGrace is how long a

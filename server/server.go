@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +24,12 @@ import (
 type leaderComponent interface {
 	SetEnabled(enabled bool)
 }
+
+// defaultSchedulerWorkers is many more workers than CPUs on purpose: a
+// worker spends most of its time waiting for its plan to commit, and plans
+// submitted together share Raft entries, so concurrency, not CPU, sets the
+// scheduling rate.
+const defaultSchedulerWorkers = 64
 
 // Server is one orchestrator replica.
 type Server struct {
@@ -72,7 +77,7 @@ func New(cfg Config) (*Server, error) {
 
 	workers := cfg.SchedulerWorkers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		workers = defaultSchedulerWorkers
 	}
 	sched, err := scheduler.New(scheduler.Config{
 		Logger:               s.logger.With("component", "scheduler"),

@@ -102,7 +102,7 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.DurationVar(&o.replicaDeadGrace, "replica-dead-grace", 5*time.Minute, "how long a replica may be dead before the leader removes it from Raft (negative: never)")
 	f.DurationVar(&o.defaultExecTimeout, "default-execution-timeout", 30*time.Minute, "ExecutionTimeout given to tasks that set none")
 	f.DurationVar(&o.defaultQueue, "default-queue-timeout", 5*time.Minute, "QueueTimeout given to tasks that set none: how long a job waits for a node before it fails")
-	f.IntVar(&o.schedulerWorkers, "scheduler-workers", 0, "scheduler workers on the leader (default: number of CPUs)")
+	f.IntVar(&o.schedulerWorkers, "scheduler-workers", 0, "scheduler workers on the leader (default 64: workers mostly wait for their plans to commit)")
 	f.BoolVar(&o.enableDebug, "enable-debug", false, "serve Go's profiler under /debug/pprof on the API port")
 
 	f.StringToStringVar(&o.labels, "labels", nil, "compute node labels, key=value pairs (comma-separated)")
