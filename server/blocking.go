@@ -7,46 +7,45 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/hashicorp/go-memdb"
+	"github.com/shoal-io/shoal/api"
 	"github.com/shoal-io/shoal/fsm"
 )
 
-// jobReadTxn opens the read view for a read about one job. With ?index=N it
-// is a blocking query, as Nomad's: it waits (up to ?wait=, default 5m) until
-// the job, its executions or its history changed after index N, so a client
+// readJob opens the read view a request asked for (see readTxn) and finds
+// the job its path names, by full ID or unique prefix. With ?index=N it is a
+// blocking query, as Nomad's: it waits (up to ?wait=, default 5m) until the
+// job, its executions or its history changed after index N, so a client
 // that passes back the X-Shoal-Index it last saw hears of the next change
 // without polling.
-func (s *Server) jobReadTxn(r *http.Request) (*fsm.ReadTxn, error) {
+func (s *Server) readJob(r *http.Request) (*fsm.ReadTxn, *api.Job, error) {
 	q := r.URL.Query()
 	minIndex, err := queryUint(q, "index")
 	if err != nil {
-		return nil, err
-	}
-	if minIndex == 0 {
-		return s.readTxn(r)
+		return nil, nil, err
 	}
 	wait, err := queryWait(q, maxWait)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
 	for {
 		txn, err := s.readTxn(r)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		job, err := txn.ResolveJob(chi.URLParam(r, "id"))
-		if err != nil {
-			return txn, nil // let the handler report it
+		if err != nil || minIndex == 0 {
+			return txn, job, err
 		}
 		ws := memdb.NewWatchSet()
 		txn.WatchJob(job.ID, ws)
 		if txn.JobIndex(job.ID) > minIndex {
-			return txn, nil
+			return txn, job, nil
 		}
-		if err := ws.WatchCtx(ctx); err != nil {
+		if ws.WatchCtx(ctx) != nil {
 			// Timed out (or the client left): answer with what there is.
-			return s.fsm.State().Txn(), nil
+			return txn, job, nil
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -96,12 +95,7 @@ func (s *Server) stopJob(ctx context.Context, r *http.Request, body []byte) (int
 }
 
 func (s *Server) handleGetJob(w http.ResponseWriter, r *http.Request) {
-	txn, err := s.jobReadTxn(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	job, err := txn.ResolveJob(chi.URLParam(r, "id"))
+	txn, job, err := s.readJob(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -184,12 +178,7 @@ func (s *Server) handleJobHistory(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, api.BadRequestf("invalid event_type %q: use job, execution or all", q.Get("event_type")))
 		return
 	}
-	txn, err := s.jobReadTxn(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	job, err := txn.ResolveJob(chi.URLParam(r, "id"))
+	txn, job, err := s.readJob(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -232,12 +221,7 @@ func (s *Server) handleJobExecutions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, api.BadRequestf("invalid order_by %q: use modify_time, create_time, id or state", tok.OrderBy))
 		return
 	}
-	txn, err := s.jobReadTxn(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	job, err := txn.ResolveJob(chi.URLParam(r, "id"))
+	txn, job, err := s.readJob(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -247,28 +231,12 @@ func (s *Server) handleJobExecutions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	sorted := slices.Clone(execs)
-	slices.SortStableFunc(sorted, func(a, b *api.Execution) int {
-		c := cmp(a, b)
-		if c == 0 {
-			c = strings.Compare(a.ID, b.ID)
-		}
-		if tok.Reverse {
-			c = -c
-		}
-		return c
-	})
-	items, next := page(sorted, tok)
+	items, next := sortPage(execs, tok, cmp, func(e *api.Execution) string { return e.ID })
 	writeJSON(w, http.StatusOK, txn.Index(), &api.ListJobExecutionsResponse{NextToken: next, Executions: items})
 }
 
 func (s *Server) handleJobResults(w http.ResponseWriter, r *http.Request) {
-	txn, err := s.readTxn(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	job, err := txn.ResolveJob(chi.URLParam(r, "id"))
+	txn, job, err := s.readJob(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

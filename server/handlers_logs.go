@@ -14,7 +14,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
-	"github.com/go-chi/chi/v5"
 	"github.com/shoal-io/shoal/api"
 	"github.com/shoal-io/shoal/fsm"
 )
@@ -40,8 +39,7 @@ func (s *Server) handleJobLogs(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	txn := s.fsm.State().Txn()
-	job, err := txn.ResolveJob(chi.URLParam(r, "id"))
+	txn, job, err := s.readJob(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -3,7 +3,6 @@ package server
 import (
 	"cmp"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -123,16 +122,6 @@ func (s *Server) handleListNodes(w http.ResponseWriter, r *http.Request) {
 		}
 		nodes = append(nodes, n)
 	}
-	slices.SortStableFunc(nodes, func(a, b *api.NodeInfo) int {
-		c := order(a, b)
-		if c == 0 {
-			c = strings.Compare(a.NodeID, b.NodeID)
-		}
-		if tok.Reverse {
-			c = -c
-		}
-		return c
-	})
-	items, next := page(nodes, tok)
+	items, next := sortPage(nodes, tok, order, func(n *api.NodeInfo) string { return n.NodeID })
 	writeJSON(w, http.StatusOK, txn.Index(), &api.ListNodesResponse{NextToken: next, Nodes: items})
 }

@@ -18,12 +18,7 @@ import (
 // can download results. An extension of upstream's API:
 // GET /api/v1/orchestrator/jobs/:id/executions/:execution/result.
 func (s *Server) handleExecutionResult(w http.ResponseWriter, r *http.Request) {
-	txn, err := s.readTxn(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	job, err := txn.ResolveJob(chi.URLParam(r, "id"))
+	txn, job, err := s.readJob(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

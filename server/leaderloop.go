@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // leaderLoop runs one background loop while enabled. It is the shape of every
@@ -33,5 +34,21 @@ func (l *leaderLoop) SetEnabled(enabled bool) {
 		l.cancel()
 		<-l.done
 		l.cancel, l.done = nil, nil
+	}
+}
+
+// every calls fn every interval, and also whenever changes signals (nil:
+// never), until ctx ends.
+func every(ctx context.Context, interval time.Duration, changes <-chan struct{}, fn func()) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-changes:
+		}
+		fn()
 	}
 }

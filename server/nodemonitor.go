@@ -23,17 +23,7 @@ func (s *Server) monitorNodes(ctx context.Context) {
 	leaderSince := time.Now()
 	changes, unsubscribe := s.pool.Subscribe()
 	defer unsubscribe()
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		case <-changes:
-		}
-		s.checkNodes(ctx, leaderSince)
-	}
+	every(ctx, 500*time.Millisecond, changes, func() { s.checkNodes(ctx, leaderSince) })
 }
 
 func (s *Server) checkNodes(ctx context.Context, leaderSince time.Time) {
@@ -84,17 +74,10 @@ func (s *Server) checkNodes(ctx context.Context, leaderSince time.Time) {
 // newTokenPruner forgets expired idempotency tokens now and then.
 func newTokenPruner(s *Server) *leaderLoop {
 	return &leaderLoop{run: func(ctx context.Context) {
-		tick := time.NewTicker(10 * time.Minute)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
+		every(ctx, 10*time.Minute, nil, func() {
 			if _, _, err := s.apply(ctx, &fsm.IdempotencyPruneRequest{Now: now()}); err != nil {
 				s.logger.Warn("prune idempotency tokens", "error", err)
 			}
-		}
+		})
 	}}
 }

@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/base64"
 	"encoding/json"
+	"slices"
+	"strings"
 
 	"github.com/shoal-io/shoal/api"
 )
@@ -52,4 +54,21 @@ func page[T any](items []T, tok offsetToken) ([]T, string) {
 	next := tok
 	next.Offset = end
 	return out, next.encode()
+}
+
+// sortPage sorts a copy of items by order (ties broken by key, so pages are
+// stable), reversed when the token says so, and cuts the token's page.
+func sortPage[T any](items []T, tok offsetToken, order func(a, b T) int, key func(T) string) ([]T, string) {
+	sorted := slices.Clone(items)
+	slices.SortStableFunc(sorted, func(a, b T) int {
+		c := order(a, b)
+		if c == 0 {
+			c = strings.Compare(key(a), key(b))
+		}
+		if tok.Reverse {
+			c = -c
+		}
+		return c
+	})
+	return page(sorted, tok)
 }

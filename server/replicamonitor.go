@@ -32,19 +32,11 @@ func newReplicaMonitor(s *Server) *leaderLoop {
 		caughtUpSince := map[string]time.Time{}
 		changes, unsubscribe := s.pool.Subscribe()
 		defer unsubscribe()
-		tick := time.NewTicker(2 * time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			case <-changes:
-			}
+		every(ctx, 2*time.Second, changes, func() {
 			if err := s.reconcileReplicas(ctx, caughtUpSince); err != nil {
 				s.logger.Warn("replica reconcile", "error", err)
 			}
-		}
+		})
 	}}
 }
 
