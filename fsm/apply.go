@@ -253,6 +253,13 @@ func (ac *applyCtx) putExecution(r *execRecord, old *execRecord) error {
 	} else if !old.Execution.IsTerminal() && r.Execution.IsTerminal() {
 		ac.ev.freed = append(ac.ev.freed, r.Execution.NodeID)
 	}
+	var before *api.Execution
+	if old != nil {
+		before = old.Execution
+	}
+	if err := adjustUsage(ac.txn, before, r.Execution); err != nil {
+		return err
+	}
 	return ac.put(tableExecutions, r.Execution.ID, r, old == nil)
 }
 

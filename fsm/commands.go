@@ -2,7 +2,7 @@ package fsm
 
 import (
 	"encoding/binary"
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"fmt"
 
 	"github.com/shoal-io/shoal/api"

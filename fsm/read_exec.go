@@ -111,40 +111,14 @@ func (t *ReadTxn) NodeAllocated(nodeID string) (api.Resources, error) {
 // AskForBidAccepted). A node's available capacity is its MaxCapacity minus
 // allocated: the store derives it instead of trusting reports.
 func (t *ReadTxn) NodeUsage(nodeID string) (allocated api.Resources, running, enqueued int, err error) {
-	it, err := t.txn.Get(tableExecutions.String(), "active", nodeID)
-	if err != nil {
-		return api.Resources{}, 0, 0, fmt.Errorf("usage of node %s: %w", nodeID, err)
-	}
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		r, ok := raw.(*execRecord)
-		if !ok {
-			continue
-		}
-		allocated = allocated.Add(allocatedTotal(r.Execution.AllocatedResources))
-		switch r.Execution.ComputeState.StateType {
-		case api.ExecutionStateBidAccepted:
-			running++
-		case api.ExecutionStateNew, api.ExecutionStateAskForBid, api.ExecutionStateAskForBidAccepted:
-			enqueued++
-		}
-	}
-	return allocated, running, enqueued, nil
+	u := readUsage(t.txn, nodeID)
+	return u.resources(), u.Running, u.Enqueued, nil
 }
 
-// nodeAllocated sums, in execution ID order, the resources of a node's
-// active executions; Apply uses it too, within its write transaction.
+// nodeAllocated is what a node's active executions hold; Apply uses it too,
+// within its write transaction.
 func nodeAllocated(txn *memdb.Txn, nodeID string) (api.Resources, error) {
-	it, err := txn.Get(tableExecutions.String(), "active", nodeID)
-	if err != nil {
-		return api.Resources{}, fmt.Errorf("allocated resources of node %s: %w", nodeID, err)
-	}
-	var total api.Resources
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		if r, ok := raw.(*execRecord); ok {
-			total = total.Add(allocatedTotal(r.Execution.AllocatedResources))
-		}
-	}
-	return total, nil
+	return readUsage(txn, nodeID).resources(), nil
 }
 
 func execOf(r *execRecord) *api.Execution { return r.Execution }

@@ -149,6 +149,9 @@ func readSnapshot(r io.Reader) (*memdb.MemDB, uint64, error) {
 	if err := fixIndexRows(txn, rows, h.Index); err != nil {
 		return nil, 0, err
 	}
+	if err := rebuildUsage(txn); err != nil {
+		return nil, 0, err
+	}
 	txn.Commit()
 	return db, h.Index, nil
 }

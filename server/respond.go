@@ -1,7 +1,7 @@
 package server
 
 import (
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"errors"
 	"io"
 	"net/http"
