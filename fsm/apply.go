@@ -157,6 +157,9 @@ func (ac *applyCtx) dispatch(pos int, cmd Command) (any, error) {
 	case *IdempotencyPruneRequest:
 		ac.now = c.Now
 		return nilOnError(ac.idempotencyPrune(c))
+	case *EvalGCRequest:
+		ac.now = c.Now
+		return nilOnError(ac.evalGC(c))
 	}
 	return nil, fmt.Errorf("%w: %T", ErrUnknownCommand, cmd)
 }

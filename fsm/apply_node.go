@@ -160,3 +160,35 @@ func (ac *applyCtx) idempotencyPrune(req *IdempotencyPruneRequest) (*Idempotency
 	}
 	return &IdempotencyPruneResult{Pruned: len(expired)}, nil
 }
+
+func (ac *applyCtx) evalGC(req *EvalGCRequest) (*EvalGCResult, error) {
+	res := &EvalGCResult{}
+	for _, status := range []string{api.EvalStatusComplete, api.EvalStatusFailed, api.EvalStatusCanceled} {
+		it, err := ac.txn.Get(tableEvals.String(), "status", status)
+		if err != nil {
+			return nil, err
+		}
+		var old []*api.Evaluation
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			e, ok := raw.(*api.Evaluation)
+			if !ok || e.CreateTime >= req.Before {
+				break // the index is in create order
+			}
+			if req.Limit > 0 && res.Deleted+len(old) >= req.Limit {
+				res.More = true
+				break
+			}
+			old = append(old, e)
+		}
+		for _, e := range old {
+			if err := ac.remove(tableEvals, e.ID, e); err != nil {
+				return nil, err
+			}
+		}
+		res.Deleted += len(old)
+		if res.More {
+			break
+		}
+	}
+	return res, nil
+}

@@ -196,3 +196,39 @@ func TestEvalUpdateAndIdempotencyPrune(t *testing.T) {
 		}
 	}
 }
+
+func TestEvalGC(t *testing.T) {
+	h := newHarness(t)
+	for _, id := range []string{"j-1", "j-2", "j-3"} {
+		h.registerJob(id, api.JobTypeBatch)
+	}
+	cutoff := h.now()
+	h.registerJob("j-4", api.JobTypeBatch) // created after the cutoff
+	// j-1 and j-4 are evaluated; j-2 fails; j-3 stays pending.
+	for _, j := range []string{"j-1", "j-4"} {
+		job := h.job(j)
+		ok[PlanResult](h, &Plan{EvalID: "ev-" + j, JobID: j, JobRevision: job.Revision, EvalStatus: api.EvalStatusComplete, Now: h.now()})
+	}
+	e2, _ := h.txn().Eval("ev-j-2")
+	failed := *e2
+	failed.Status = api.EvalStatusFailed
+	h.mustApply(&EvalUpdateRequest{Evals: []*api.Evaluation{&failed}, Now: h.now()})
+
+	res := ok[EvalGCResult](h, &EvalGCRequest{Before: cutoff, Limit: 1, Now: h.now()})
+	if res.Deleted != 1 || !res.More {
+		t.Fatalf("first sweep %+v, want 1 deleted and more", res)
+	}
+	res = ok[EvalGCResult](h, &EvalGCRequest{Before: cutoff, Now: h.now()})
+	if res.Deleted != 1 || res.More {
+		t.Fatalf("second sweep %+v", res)
+	}
+	for id, want := range map[string]bool{"ev-j-1": false, "ev-j-2": false, "ev-j-3": true, "ev-j-4": true} {
+		_, err := h.txn().Eval(id)
+		if got := err == nil; got != want {
+			t.Errorf("%s kept=%t, want %t", id, got, want)
+		}
+	}
+	if _, _, evals, _ := h.txn().Counts(); evals != 2 {
+		t.Fatalf("%d evaluations counted, want 2", evals)
+	}
+}

@@ -2,8 +2,8 @@ package fsm
 
 import (
 	"encoding/binary"
-	json "github.com/goccy/go-json"
 	"fmt"
+	json "github.com/goccy/go-json"
 
 	"github.com/shoal-io/shoal/api"
 )
@@ -24,6 +24,7 @@ const (
 	MsgNodeStatus
 	MsgEvalUpdate
 	MsgIdempotencyPrune
+	MsgEvalGC
 )
 
 func (t MessageType) String() string {
@@ -46,6 +47,8 @@ func (t MessageType) String() string {
 		return "EvalUpdate"
 	case MsgIdempotencyPrune:
 		return "IdempotencyPrune"
+	case MsgEvalGC:
+		return "EvalGC"
 	}
 	return fmt.Sprintf("MessageType(%d)", uint8(t))
 }
@@ -219,6 +222,23 @@ type EvalUpdateRequest struct {
 	Now   int64             `json:"Now"`
 }
 
+// EvalGCRequest deletes finished evaluations (complete, failed, canceled)
+// created before Before (Unix ns), at most Limit of them: every report
+// raises one, and they are only needed while open. Open ones are never
+// deleted.
+type EvalGCRequest struct {
+	Before int64 `json:"Before"`
+	Limit  int   `json:"Limit"`
+	Now    int64 `json:"Now"`
+}
+
+// EvalGCResult is Apply's answer to an EvalGCRequest.
+type EvalGCResult struct {
+	Deleted int
+	// More is true when Limit stopped the sweep early.
+	More bool
+}
+
 // IdempotencyPruneRequest forgets idempotency tokens that expired before
 // Now.
 type IdempotencyPruneRequest struct {
@@ -233,6 +253,7 @@ func (*NodeRegisterRequest) MessageType() MessageType     { return MsgNodeRegist
 func (*NodeStatusRequest) MessageType() MessageType       { return MsgNodeStatus }
 func (*EvalUpdateRequest) MessageType() MessageType       { return MsgEvalUpdate }
 func (*IdempotencyPruneRequest) MessageType() MessageType { return MsgIdempotencyPrune }
+func (*EvalGCRequest) MessageType() MessageType           { return MsgEvalGC }
 
 // Encode writes a command as one log entry: its type byte, then its payload.
 func Encode(cmd Command) ([]byte, error) {
@@ -285,6 +306,8 @@ func Decode(entry []byte) (Command, error) {
 		cmd = new(EvalUpdateRequest)
 	case MsgIdempotencyPrune:
 		cmd = new(IdempotencyPruneRequest)
+	case MsgEvalGC:
+		cmd = new(EvalGCRequest)
 	default:
 		return nil, fmt.Errorf("%w: type %d", ErrUnknownCommand, uint8(t))
 	}

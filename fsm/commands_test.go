@@ -24,6 +24,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 		&NodeStatusRequest{NodeID: "n-1", Connection: api.NodeDisconnected, Reason: "gone", Now: t0},
 		&EvalUpdateRequest{Evals: []*api.Evaluation{{ID: "ev-1", Status: api.EvalStatusFailed}}, Now: t0},
 		&IdempotencyPruneRequest{Now: t0},
+		&EvalGCRequest{Before: t0, Limit: 10, Now: t0},
 	}
 	for _, cmd := range tests {
 		t.Run(cmd.MessageType().String(), func(t *testing.T) {

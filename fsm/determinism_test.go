@@ -93,7 +93,7 @@ func scenario() [][]byte {
 		}
 		if i%5 == 4 {
 			add(&JobStopRequest{JobID: jobID, Reason: "enough", EvalID: "stop-" + jobID, Now: now},
-				&IdempotencyPruneRequest{Now: now})
+				&IdempotencyPruneRequest{Now: now}, &EvalGCRequest{Before: now, Limit: 3, Now: now})
 		}
 	}
 	entries = append(entries, []byte{77}) // unknown: still an applied index

@@ -62,6 +62,8 @@ type Config struct {
 	// new leader waits before declaring any node lost (default 20s).
 	NodeLostGrace   time.Duration
 	LeaderNodeGrace time.Duration
+	// EvalGCAge is how long finished evaluations are kept (default 1h).
+	EvalGCAge time.Duration
 	// EnableDebug serves Go's profiler under /debug/pprof.
 	EnableDebug bool
 	// ReplicaDeadGrace is how long a replica may be gone before the leader
@@ -124,6 +126,7 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.RequestTimeout, 30*time.Second)
 	setDefault(&c.MaxBodyBytes, 10<<20)
 	setDefault(&c.IdempotencyWindow, 24*time.Hour)
+	setDefault(&c.EvalGCAge, time.Hour)
 	setDefault(&c.NodeLostGrace, 10*time.Second)
 	setDefault(&c.LeaderNodeGrace, 20*time.Second)
 	setDefault(&c.ReplicaDeadGrace, 5*time.Minute)

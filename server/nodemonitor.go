@@ -70,14 +70,3 @@ func (s *Server) checkNodes(ctx context.Context, leaderSince time.Time) {
 		s.logger.Info("compute node status changed", "node", n.NodeID, "connection", req.Connection, "reason", req.Reason)
 	}
 }
-
-// newTokenPruner forgets expired idempotency tokens now and then.
-func newTokenPruner(s *Server) *leaderLoop {
-	return &leaderLoop{run: func(ctx context.Context) {
-		every(ctx, 10*time.Minute, nil, func() {
-			if _, _, err := s.apply(ctx, &fsm.IdempotencyPruneRequest{Now: now()}); err != nil {
-				s.logger.Warn("prune idempotency tokens", "error", err)
-			}
-		})
-	}}
-}

@@ -1,8 +1,8 @@
 package server
 
 import (
-	json "github.com/goccy/go-json"
 	"errors"
+	json "github.com/goccy/go-json"
 	"io"
 	"net/http"
 	"strconv"

@@ -103,7 +103,7 @@ func New(cfg Config) (*Server, error) {
 		sched,
 		newNodeMonitor(s),
 		newReplicaMonitor(s),
-		newTokenPruner(s),
+		newGarbageCollector(s),
 	}
 
 	s.listener, err = listenAPI(cfg.APIAddr)

@@ -39,6 +39,7 @@ type serveOptions struct {
 	defaultExecTimeout, defaultQueue time.Duration
 	schedulerWorkers                 int
 	enableDebug                      bool
+	evalGCAge                        time.Duration
 
 	labels       map[string]string
 	engines      []string
@@ -104,6 +105,7 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.DurationVar(&o.defaultQueue, "default-queue-timeout", 5*time.Minute, "QueueTimeout given to tasks that set none: how long a job waits for a node before it fails")
 	f.IntVar(&o.schedulerWorkers, "scheduler-workers", 0, "scheduler workers on the leader (default 64: workers mostly wait for their plans to commit)")
 	f.BoolVar(&o.enableDebug, "enable-debug", false, "serve Go's profiler under /debug/pprof on the API port")
+	f.DurationVar(&o.evalGCAge, "eval-gc-age", time.Hour, "how long finished evaluations are kept in the replicated state")
 
 	f.StringToStringVar(&o.labels, "labels", nil, "compute node labels, key=value pairs (comma-separated)")
 	f.StringSliceVar(&o.engines, "engines", nil, "execution engines to offer: docker, wasm, noop (default: all that work here)")
@@ -210,6 +212,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 			},
 			SchedulerWorkers: o.schedulerWorkers,
 			EnableDebug:      o.enableDebug,
+			EvalGCAge:        o.evalGCAge,
 			NodeLostGrace:    o.nodeLostGrace, LeaderNodeGrace: o.leaderNodeGrace, ReplicaDeadGrace: o.replicaDeadGrace,
 		})
 		if err != nil {
