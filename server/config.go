@@ -87,8 +87,8 @@ type RaftTuning struct {
 	// followers catch up without a snapshot (default 10240).
 	TrailingLogs uint64
 	// MaxInflightApplies bounds how many batched entries the leader keeps
-	// in flight at once (default 4): more in flight means more pipelining,
-	// fewer means bigger batches.
+	// in flight at once (default 2): more in flight means more pipelining,
+	// fewer means bigger batches, and bigger batches cost less per command.
 	MaxInflightApplies int
 	// MaxBatch caps how many commands share one entry (default 512).
 	MaxBatch int
@@ -130,7 +130,7 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.NodeLostGrace, 10*time.Second)
 	setDefault(&c.LeaderNodeGrace, 20*time.Second)
 	setDefault(&c.ReplicaDeadGrace, 5*time.Minute)
-	setDefault(&c.Raft.MaxInflightApplies, 4)
+	setDefault(&c.Raft.MaxInflightApplies, 2)
 	setDefault(&c.Raft.MaxBatch, 512)
 	setDefault(&c.Raft.SnapshotThreshold, 8192)
 	setDefault(&c.Raft.TrailingLogs, 10240)
