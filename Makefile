@@ -19,7 +19,7 @@ DEMO_ENV      = SHOAL_BIN=$(BIN) SHOAL_IMAGE=$(IMAGE) SHOAL_PROJECT=$(DEMO_PROJE
                 SHOAL_DEMO_DATA=$(DEMO_DATA) SHOAL_BUSYBOX=$(DEMO_BUSYBOX) \
                 SHOAL_WASM=bin/hello.wasm COMPOSE="$(COMPOSE)"
 
-.PHONY: build test unit lint run bench soak clean image demo demo-down
+.PHONY: build test unit lint run bench soak failover-bench clean image demo demo-down
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shoal
@@ -48,6 +48,11 @@ bench: build
 ## soak: the long fault-injection run.
 soak: build
 	SHOAL_SOAK=1 $(GO) test -race -count=1 -timeout 60m -run 'Soak' ./test/...
+
+## failover-bench: leader kill -9 → first acknowledged create (p50/max over 20 kills, default and
+## tuned timeouts) and compute node kill → executions replaced; figures are logged.
+failover-bench: build
+	SHOAL_FAILOVER_BENCH=1 SHOAL_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 40m -v -run '^TestFailoverBench$$' ./test/fault/
 
 clean:
 	rm -rf bin shoal-data

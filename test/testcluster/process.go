@@ -31,6 +31,9 @@ type Process struct {
 	mu  sync.Mutex
 	cmd *exec.Cmd
 	log *os.File
+	// exited is closed once the running process has been reaped; reading
+	// cmd.ProcessState instead would race with cmd.Wait.
+	exited chan struct{}
 }
 
 // Start runs the process (again, after Kill or Stop, with the same data).
@@ -53,10 +56,12 @@ func (p *Process) Start() error {
 		f.Close()
 		return fmt.Errorf("start %s: %w", p.ID, err)
 	}
-	p.cmd, p.log = cmd, f
+	exited := make(chan struct{})
+	p.cmd, p.log, p.exited = cmd, f, exited
 	go func() {
 		_ = cmd.Wait()
 		f.Close()
+		close(exited)
 	}()
 	return nil
 }
@@ -76,7 +81,7 @@ func (p *Process) Stop() { p.signalAndWait(syscall.SIGTERM) }
 
 func (p *Process) signalAndWait(sig syscall.Signal) {
 	p.mu.Lock()
-	cmd := p.cmd
+	cmd, exited := p.cmd, p.exited
 	p.cmd = nil
 	p.mu.Unlock()
 	if cmd == nil || cmd.Process == nil {
@@ -84,15 +89,16 @@ func (p *Process) signalAndWait(sig syscall.Signal) {
 	}
 	_ = cmd.Process.Signal(syscall.SIGCONT) // a paused process cannot exit
 	_ = cmd.Process.Signal(sig)
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if cmd.ProcessState != nil || syscall.Kill(cmd.Process.Pid, 0) != nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	select {
+	case <-exited:
+		return
+	case <-time.After(15 * time.Second):
 	}
 	_ = cmd.Process.Kill()
-	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+	}
 }
 
 // Pause freezes the process (SIGSTOP); Resume thaws it (SIGCONT).
