@@ -54,6 +54,9 @@ type Pool struct {
 	mu      sync.Mutex
 	members map[string]Member
 	subs    map[chan struct{}]struct{}
+	// returned hears the gossip address of a replica that came back from
+	// the dead: it may not know us yet.
+	returned chan string
 }
 
 // ErrNoJoin is returned by Join when no listed member could be reached.
@@ -67,7 +70,8 @@ func New(cfg Config) (*Pool, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Pool{cfg: cfg, logger: cfg.Logger, members: map[string]Member{}, subs: map[chan struct{}]struct{}{}}
+	p := &Pool{cfg: cfg, logger: cfg.Logger, members: map[string]Member{}, subs: map[chan struct{}]struct{}{},
+		returned: make(chan string, 16)}
 
 	mc := memberlist.DefaultLANConfig()
 	if cfg.Profile == "local" {
@@ -148,6 +152,72 @@ func (p *Pool) Join(ctx context.Context) error {
 		}
 		backoff = min(backoff*2, 2*time.Second)
 	}
+}
+
+// rejoinInterval is how often a member that lost everyone it knew tries
+// its --join addresses again.
+const rejoinInterval = 2 * time.Second
+
+// KeepJoined joins (as Join does), then keeps watching until ctx ends:
+// whenever no other orchestrator replica is alive — every replica was down
+// long enough for gossip to forget them, or a partition healed after they
+// forgot us — it contacts the --join addresses again, as Consul's and
+// Nomad's retry_join do. Without it the compute nodes that outlive a full
+// cluster restart (and still see each other) would never find it again.
+func (p *Pool) KeepJoined(ctx context.Context) error {
+	if err := p.Join(ctx); err != nil {
+		return err
+	}
+	targets := p.joinTargets()
+	if len(targets) == 0 {
+		return nil
+	}
+	tick := time.NewTicker(rejoinInterval)
+	defer tick.Stop()
+	lonely := false
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case addr := <-p.returned:
+			// A replica restarted and refuted its death: gossip told us,
+			// but it may not have heard of us. Swap full state with it.
+			if n, err := p.list.Join([]string{addr}); n == 0 {
+				p.logger.Debug("could not greet a returning replica", "addr", addr, "error", err)
+			}
+			continue
+		case <-tick.C:
+		}
+		alive := p.orchestratorsAlive()
+		if alive && !lonely {
+			continue
+		}
+		// While alone, knock on the join addresses. Once a replica answers
+		// again, one more join swaps full state with it: gossip alone may
+		// tell us it is back long before it hears of us.
+		n, err := p.list.Join(targets)
+		switch {
+		case n > 0 && alive:
+			lonely = false
+			p.logger.Info("rejoined gossip pool", "contacted", n)
+		case n > 0:
+			lonely = true
+		default:
+			lonely = true
+			p.logger.Debug("no replica alive; rejoin failed, retrying", "targets", targets, "error", err)
+		}
+	}
+}
+
+func (p *Pool) orchestratorsAlive() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, m := range p.members {
+		if id != p.cfg.NodeID && m.Role == RoleOrchestrator && m.IsAlive() {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Pool) joinTargets() []string {
@@ -273,8 +343,15 @@ func (p *Pool) observe(n *memberlist.Node, status Status) {
 		Since:      time.Now(),
 	}
 	p.mu.Lock()
-	if old, ok := p.members[m.ID]; ok && old.Status == status {
+	old, known := p.members[m.ID]
+	if known && old.Status == status {
 		m.Since = old.Since
+	}
+	if known && !old.IsAlive() && m.IsAlive() && m.Role == RoleOrchestrator && m.ID != p.cfg.NodeID {
+		select {
+		case p.returned <- m.GossipAddr:
+		default:
+		}
 	}
 	p.members[m.ID] = m
 	for ch := range p.subs {

@@ -124,3 +124,43 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// A member that outlives everyone it knew (a full cluster restart, long
+// enough for gossip to forget them) finds them again at its join address.
+func TestKeepJoinedRejoinsAfterEveryoneLeft(t *testing.T) {
+	seedAddr := freeAddr(t)
+	start := func() *Pool {
+		p, err := New(Config{NodeID: "o1", Role: RoleOrchestrator, BindAddr: seedAddr, Profile: "local"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	seed := start()
+	c := newTestPool(t, "c1", RoleCompute, "", seedAddr)
+	// Another compute node stays alive with c1 all along: seeing it is not
+	// seeing the cluster.
+	other := newTestPool(t, "c2", RoleCompute, "", c.cfg.BindAddr)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- c.KeepJoined(ctx) }()
+	waitFor(t, "c1 to see o1", func() bool { m, ok := c.Member("o1"); return ok && m.IsAlive() })
+	if err := other.Join(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "c1 to see c2", func() bool { m, ok := c.Member("c2"); return ok && m.IsAlive() })
+
+	// The seed goes away and comes back as a new process: it knows nobody.
+	if err := seed.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "c1 to see o1 dead", func() bool { m, _ := c.Member("o1"); return !m.IsAlive() })
+	seed = start()
+	defer seed.Shutdown()
+	waitFor(t, "the restarted o1 to see c1 again", func() bool { m, ok := seed.Member("c1"); return ok && m.IsAlive() })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -204,7 +204,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := pool.Join(runCtx); err != nil && runCtx.Err() == nil {
+		if err := pool.KeepJoined(runCtx); err != nil && runCtx.Err() == nil {
 			errs <- err
 		}
 	}()
@@ -290,7 +290,17 @@ func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, adv
 		if local {
 			out = append(out, "http://"+firstNonEmpty(o.advAPI, o.apiAddr))
 		}
-		for _, m := range pool.Alive(membership.RoleOrchestrator) {
+		alive := pool.Alive(membership.RoleOrchestrator)
+		if len(alive) == 0 {
+			// Gossip lost them all (a full cluster restart): the addresses
+			// they had are the best guess until gossip finds them again.
+			for _, m := range pool.Members() {
+				if m.Role == membership.RoleOrchestrator {
+					alive = append(alive, m)
+				}
+			}
+		}
+		for _, m := range alive {
 			if m.APIAddr != "" && m.ID != o.nodeID {
 				out = append(out, "http://"+m.APIAddr)
 			}

@@ -22,11 +22,10 @@ func TestWholeClusterKillLosesNothing(t *testing.T) {
 // TestWholeClusterLongOutage is the same crash with the replicas down for
 // longer than gossip remembers dead members (memberlist's
 // GossipToTheDeadTime: 15s with --gossip-profile local, 30s with lan). The
-// compute nodes stay up and must find the restarted replicas again; today
-// nothing makes them rejoin, so their jobs never run (see the report).
+// compute nodes stay up and must find the restarted replicas again: a member
+// left alone in gossip keeps re-joining its --join addresses.
 func TestWholeClusterLongOutage(t *testing.T) {
 	skipShort(t)
-	skipKnownBug(t, "compute nodes never rejoin the gossip pool after every replica was down for longer than GossipToTheDeadTime")
 	wholeClusterKill(t, 25*time.Second)
 }
 
