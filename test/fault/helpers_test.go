@@ -32,16 +32,6 @@ func skipUnlessSoak(t *testing.T) {
 	}
 }
 
-// skipKnownBug keeps a test that shows an open product bug out of the
-// default run, so CI stays green while the bug is open; SHOAL_KNOWN_BUGS=1
-// runs it (and it fails until the bug is fixed). Remove the call with the fix.
-func skipKnownBug(t *testing.T, bug string) {
-	t.Helper()
-	if os.Getenv("SHOAL_KNOWN_BUGS") != "1" {
-		t.Skipf("known product bug: %s (set SHOAL_KNOWN_BUGS=1 to run)", bug)
-	}
-}
-
 // watchCrashes returns a context that ends as soon as any process of the
 // cluster exits without the test stopping it, and fails the test saying
 // which: a crash is a finding, and nothing waits out its timeout for it.
