@@ -62,24 +62,12 @@ func Start(t testing.TB, opts Options) *Cluster {
 	for i := range opts.Replicas {
 		join = append(join, addr(ports[3*i+2]))
 	}
+	c.join = join
 	for i := range opts.Replicas {
-		id := fmt.Sprintf("o%d", i+1)
-		p := &Process{
-			ID: id, Role: "orchestrator", bin: bin,
-			APIAddr: addr(ports[3*i]), RaftAddr: addr(ports[3*i+1]), GossipAddr: addr(ports[3*i+2]),
-			DataDir: filepath.Join(base, id), LogPath: filepath.Join(base, id+".log"),
-		}
-		p.Args = []string{"serve", "--orchestrator", "--node-id", id, "--data-dir", p.DataDir,
-			"--api-addr", p.APIAddr, "--raft-addr", p.RaftAddr, "--gossip-addr", p.GossipAddr,
-			"--bootstrap-expect", strconv.Itoa(opts.Replicas), "--join", strings.Join(join, ","),
-			"--gossip-profile", "local", "--log-level", "debug"}
-		if opts.FastFailover {
-			p.Args = append(p.Args, FastFailoverArgs...)
-		}
-		p.Args = append(p.Args, opts.ReplicaArgs...)
+		p := c.replicaProcess(i, ports[3*i], ports[3*i+1], ports[3*i+2])
+		p.Args = append(p.Args, "--bootstrap-expect", strconv.Itoa(opts.Replicas))
 		c.Replicas = append(c.Replicas, p)
 	}
-	c.join = join
 	off := 3 * opts.Replicas
 	for i := range opts.ComputeNodes {
 		c.Computes = append(c.Computes, c.computeProcess(i, ports[off+2*i], ports[off+2*i+1]))
@@ -99,6 +87,37 @@ func Start(t testing.TB, opts Options) *Cluster {
 		t.Fatalf("compute nodes did not register: %v", err)
 	}
 	return c
+}
+
+func (c *Cluster) replicaProcess(i, apiPort, raftPort, gossipPort int) *Process {
+	id := fmt.Sprintf("o%d", i+1)
+	p := &Process{
+		ID: id, Role: "orchestrator", bin: c.bin,
+		APIAddr: addr(apiPort), RaftAddr: addr(raftPort), GossipAddr: addr(gossipPort),
+		DataDir: filepath.Join(c.base, id), LogPath: filepath.Join(c.base, id+".log"),
+	}
+	p.Args = []string{"serve", "--orchestrator", "--node-id", id, "--data-dir", p.DataDir,
+		"--api-addr", p.APIAddr, "--raft-addr", p.RaftAddr, "--gossip-addr", p.GossipAddr,
+		"--join", strings.Join(c.join, ","), "--gossip-profile", "local", "--log-level", "debug"}
+	if c.opts.FastFailover {
+		p.Args = append(p.Args, FastFailoverArgs...)
+	}
+	p.Args = append(p.Args, c.opts.ReplicaArgs...)
+	return p
+}
+
+// AddReplica starts one more replica that joins the running cluster (it
+// does not bootstrap: the leader adds it). It returns once it is running;
+// use WaitVoters to wait for it to become a voter.
+func (c *Cluster) AddReplica(args ...string) (*Process, error) {
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	p := c.replicaProcess(len(c.Replicas), ports[0], ports[1], ports[2])
+	p.Args = append(p.Args, args...)
+	c.Replicas = append(c.Replicas, p)
+	return p, p.Start()
 }
 
 func (c *Cluster) computeProcess(i, apiPort, gossipPort int) *Process {
