@@ -101,6 +101,9 @@ type RaftServer struct {
 	Address string `json:"Address"`
 	Voter   bool   `json:"Voter"`
 	Leader  bool   `json:"Leader"`
+	// Gossip is how the answering replica's gossip sees the member: alive,
+	// suspect, dead or left ("" when it has not heard of it).
+	Gossip string `json:"Gossip,omitempty"`
 }
 
 // RaftConfigurationResponse answers GET /api/v1/operator/raft.

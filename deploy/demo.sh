@@ -173,11 +173,10 @@ seconds and jobs keep running; started again, it rejoins and catches up.
   $cli wasm run $wasm again
   $c start $leader
 
-Results (shoal job get) are served by the compute nodes, which only the
-cluster's network reaches: run that command from the image, on that network:
-  $cli docker run -o outputs:/outputs $busybox_image sh -c 'date > /outputs/date.txt'
-  docker run --rm --network ${project}_shoal -v "\$PWD:/out" -w /out -u "\$(id -u)" \\
-    $SHOAL_IMAGE job get <JOB ID> --api-host o1,o2,o3
+Results: the compute nodes serve them on the cluster's network, and the
+replica you talk to relays them, so job get works from here:
+  $cli docker run -p local -o outputs:/outputs $busybox_image sh -c 'date > /outputs/date.txt'
+  $cli job get <JOB ID>
 
 Logs: $c logs -f
 Remove it all: make demo-down

@@ -35,12 +35,16 @@ func (s *Server) raftConfiguration() (*api.RaftConfigurationResponse, error) {
 	_, leaderID := s.raft.LeaderWithID()
 	resp := &api.RaftConfigurationResponse{Leader: string(leaderID), Index: s.fsm.State().Index(), Servers: []api.RaftServer{}}
 	for _, srv := range future.Configuration().Servers {
-		resp.Servers = append(resp.Servers, api.RaftServer{
+		rs := api.RaftServer{
 			ID:      string(srv.ID),
 			Address: string(srv.Address),
 			Voter:   srv.Suffrage == raft.Voter,
 			Leader:  srv.ID == leaderID,
-		})
+		}
+		if m, ok := s.pool.Member(rs.ID); ok {
+			rs.Gossip = string(m.Status)
+		}
+		resp.Servers = append(resp.Servers, rs)
 	}
 	return resp, nil
 }

@@ -54,8 +54,12 @@ non-voter and promoted once it has caught up).`,
 			})
 			for _, s := range resp.Servers {
 				state := "follower"
-				if s.Leader || (resp.Leader != "" && s.ID == resp.Leader) {
+				switch {
+				case s.Leader || (resp.Leader != "" && s.ID == resp.Leader):
 					state = "leader"
+				case s.Gossip == "dead" || s.Gossip == "left":
+					// Still in the configuration, but not answering.
+					state = "unreachable"
 				}
 				t.add(s.ID, s.Address, state, strconv.FormatBool(s.Voter))
 			}

@@ -50,15 +50,16 @@ func TestRaftCommands(t *testing.T) {
 	f := newFakeAPI(t, map[string]http.HandlerFunc{
 		"GET /api/v1/operator/raft": ok(mustJSON(t, api.RaftConfigurationResponse{Leader: b, Index: 42, Servers: []api.RaftServer{
 			{ID: a, Address: "10.0.0.1:1235", Voter: true}, {ID: b, Address: "10.0.0.2:1235", Voter: true, Leader: true},
-			{ID: "n-c", Address: "10.0.0.3:1235"}}})),
+			{ID: "n-c", Address: "10.0.0.3:1235"}, {ID: "n-d", Address: "10.0.0.4:1235", Voter: true, Gossip: "dead"}}})),
 		"DELETE /api/v1/operator/raft/peers/" + a:        ok(`{}`),
 		"POST /api/v1/operator/raft/transfer-leadership": ok(`{}`),
 	})
 	res := runCLI(t, f, "operator", "raft", "list-peers", "--no-style")
-	want := `NODE ID                                 ADDRESS        STATE     VOTER
-n-aaaaaaaa-0000-4000-8000-000000000000  10.0.0.1:1235  follower  true
-n-bbbbbbbb-0000-4000-8000-000000000000  10.0.0.2:1235  leader    true
-n-c                                     10.0.0.3:1235  follower  false
+	want := `NODE ID                                 ADDRESS        STATE        VOTER
+n-aaaaaaaa-0000-4000-8000-000000000000  10.0.0.1:1235  follower     true
+n-bbbbbbbb-0000-4000-8000-000000000000  10.0.0.2:1235  leader       true
+n-c                                     10.0.0.3:1235  follower     false
+n-d                                     10.0.0.4:1235  unreachable  true
 `
 	if res.code != 0 || res.stdout != want {
 		t.Errorf("list-peers: exit %d stdout:\n%s\nwant:\n%s", res.code, res.stdout, want)
