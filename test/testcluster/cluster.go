@@ -160,7 +160,12 @@ var FastFailoverArgs = []string{
 func addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 
 func (c *Cluster) cleanup() {
-	for _, p := range append(append([]*Process{}, c.Computes...), c.Replicas...) {
+	// Compute nodes stop gracefully, so they remove the containers they run;
+	// a kill -9 would leave them behind.
+	for _, p := range c.Computes {
+		p.Stop()
+	}
+	for _, p := range c.Replicas {
 		p.Kill()
 	}
 	if c.t.Failed() || os.Getenv("SHOAL_TEST_LOGS") != "" {
