@@ -285,18 +285,23 @@ func (ac *applyCtx) writeEval(e *api.Evaluation, isNew bool) error {
 
 // newEval raises a pending evaluation for job with a derived ID.
 func (ac *applyCtx) newEval(job *api.Job, trigger string) (*api.Evaluation, error) {
-	e := &api.Evaluation{
-		ID:          ac.derivedID(),
+	e := pendingEval(ac.derivedID(), job, trigger, ac.now)
+	return e, ac.putEval(e)
+}
+
+// pendingEval is a new evaluation of job, ready for the broker.
+func pendingEval(id string, job *api.Job, trigger string, now int64) *api.Evaluation {
+	return &api.Evaluation{
+		ID:          id,
 		Namespace:   job.Namespace,
 		JobID:       job.ID,
 		TriggeredBy: trigger,
 		Priority:    job.Priority,
 		Type:        job.Type,
 		Status:      api.EvalStatusPending,
-		CreateTime:  ac.now,
-		ModifyTime:  ac.now,
+		CreateTime:  now,
+		ModifyTime:  now,
 	}
-	return e, ac.putEval(e)
 }
 
 // newHistory notes that a job created in this transaction has no events

@@ -48,18 +48,7 @@ func (ac *applyCtx) jobRegister(req *JobRegisterRequest) (*JobRegisterResult, er
 	if err := ac.jobEvent(job, api.JobStateTypePending, "Job created"); err != nil {
 		return nil, err
 	}
-	eval := &api.Evaluation{
-		ID:          req.EvalID,
-		Namespace:   job.Namespace,
-		JobID:       job.ID,
-		TriggeredBy: api.EvalTriggerJobRegister,
-		Priority:    job.Priority,
-		Type:        job.Type,
-		Status:      api.EvalStatusPending,
-		CreateTime:  req.Now,
-		ModifyTime:  req.Now,
-	}
-	if err := ac.writeEval(eval, true); err != nil {
+	if err := ac.writeEval(pendingEval(req.EvalID, job, api.EvalTriggerJobRegister, req.Now), true); err != nil {
 		return nil, err
 	}
 	if req.IdempotencyToken != "" {
@@ -107,18 +96,7 @@ func (ac *applyCtx) jobStop(req *JobStopRequest) (*JobStopResult, error) {
 	if err := ac.jobEvent(&job, prev, req.Reason); err != nil {
 		return nil, err
 	}
-	eval := &api.Evaluation{
-		ID:          req.EvalID,
-		Namespace:   job.Namespace,
-		JobID:       job.ID,
-		TriggeredBy: api.EvalTriggerJobCancel,
-		Priority:    job.Priority,
-		Type:        job.Type,
-		Status:      api.EvalStatusPending,
-		CreateTime:  req.Now,
-		ModifyTime:  req.Now,
-	}
-	if err := ac.writeEval(eval, true); err != nil {
+	if err := ac.writeEval(pendingEval(req.EvalID, &job, api.EvalTriggerJobCancel, req.Now), true); err != nil {
 		return nil, err
 	}
 	return &JobStopResult{EvalID: req.EvalID}, nil
