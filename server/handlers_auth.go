@@ -71,7 +71,7 @@ func clientKeyRequirement() authRequirement {
 }
 
 func (s *Server) handleAuthMethods(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, 0, authMethodsResponse{Methods: map[string]authRequirement{authMethodClientKey: clientKeyRequirement()}})
+	writeJSON(w, http.StatusOK, s.fsm.State().Index(), authMethodsResponse{Methods: map[string]authRequirement{authMethodClientKey: clientKeyRequirement()}})
 }
 
 func (s *Server) handleAuthMethod(w http.ResponseWriter, r *http.Request) {
@@ -79,7 +79,7 @@ func (s *Server) handleAuthMethod(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, api.NotFoundf(api.ComponentAPI, "unknown authentication method %q: use %s", chi.URLParam(r, "method"), authMethodClientKey))
 		return
 	}
-	writeJSON(w, http.StatusOK, 0, clientKeyRequirement())
+	writeJSON(w, http.StatusOK, s.fsm.State().Index(), clientKeyRequirement())
 }
 
 func (s *Server) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
@@ -94,10 +94,10 @@ func (s *Server) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 	}
 	token, err := verifyClientKey(req.MethodData, time.Now())
 	if err != nil {
-		writeJSON(w, http.StatusUnauthorized, 0, authResponse{Authentication: authentication{Reason: err.Error()}})
+		writeJSON(w, http.StatusUnauthorized, s.fsm.State().Index(), authResponse{Authentication: authentication{Reason: err.Error()}})
 		return
 	}
-	writeJSON(w, http.StatusOK, 0, authResponse{Authentication: authentication{Success: true, Token: token}})
+	writeJSON(w, http.StatusOK, s.fsm.State().Index(), authResponse{Authentication: authentication{Success: true, Token: token}})
 }
 
 // verifyClientKey checks a PKCS#1 v1.5 SHA-256 signature of a recent
