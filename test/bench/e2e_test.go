@@ -139,7 +139,7 @@ func BenchmarkPlacements5000Nodes(b *testing.B) {
 		Replicas: 3,
 		// The simulated nodes are not in gossip: keep the leader from
 		// declaring them lost during the run.
-		ReplicaArgs: []string{"--node-lost-grace", "1h"},
+		ReplicaArgs: append([]string{"--node-lost-grace", "1h"}, strings.Fields(os.Getenv("SHOAL_BENCH_REPLICA_ARGS"))...),
 	})
 	var urls []string
 	for _, p := range c.Replicas {
