@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net"
 	"os"
@@ -300,12 +301,21 @@ func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, adv
 				}
 			}
 		}
+		var remote []string
 		for _, m := range alive {
 			if m.APIAddr != "" && m.ID != o.nodeID {
-				out = append(out, "http://"+m.APIAddr)
+				remote = append(remote, "http://"+m.APIAddr)
 			}
 		}
-		return out
+		// Each node starts at a different replica, so watches and reports
+		// spread over the cluster instead of all landing on the first one.
+		if n := len(remote); n > 1 {
+			h := fnv.New32a()
+			_, _ = h.Write([]byte(o.nodeID))
+			k := int(h.Sum32() % uint32(n))
+			remote = append(remote[k:], remote[:k]...)
+		}
+		return append(out, remote...)
 	}
 	c, err := client.New(hosts(), client.WithHostsFunc(hosts))
 	if err != nil {
