@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"container/heap"
 	"hash/fnv"
 
 	"github.com/shoal-io/shoal/api"
@@ -61,9 +62,33 @@ func seedOf(evalID string) uint64 {
 }
 
 type candidate struct {
-	node *nodeEntry
-	rank int // visit rank: the deterministic tie-break
-	soft int
+	node  *nodeEntry
+	rank  int // visit rank: the deterministic tie-break
+	soft  int
+	score float64
+}
+
+// candidateHeap keeps the best candidate on top: highest score, then
+// lowest visit rank. A placement changes only the score of the node it
+// lands on, so the pool is re-ordered with one heap fix instead of being
+// re-scored whole: a job of Count 1,000 among thousands of candidates costs
+// a thousand logarithmic steps, not a million scores.
+type candidateHeap []candidate
+
+func (h candidateHeap) Len() int { return len(h) }
+func (h candidateHeap) Less(i, j int) bool {
+	if h[i].score != h[j].score {
+		return h[i].score > h[j].score
+	}
+	return h[i].rank < h[j].rank
+}
+func (h candidateHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *candidateHeap) Push(x any)   { *h = append(*h, x.(candidate)) }
+func (h *candidateHeap) Pop() any {
+	old := *h
+	last := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return last
 }
 
 // placer picks nodes for a job's new executions. It visits nodes in the
@@ -76,7 +101,9 @@ type placer struct {
 	cap   *capacity
 	order nodeOrder
 	limit int
-	cands []candidate
+	// cands holds feasible nodes that still have room for one more
+	// execution, best first.
+	cands candidateHeap
 	// favoured counts candidates meeting every favour_ constraint.
 	favoured int
 	active   map[string]int // the job's active executions per node, this plan's included
@@ -134,7 +161,9 @@ func (p *placer) fill() error {
 			if favoured {
 				p.favoured++
 			}
-			p.cands = append(p.cands, candidate{node: n, rank: rank, soft: soft})
+			cand := candidate{node: n, rank: rank, soft: soft}
+			cand.score = p.score(cand)
+			heap.Push(&p.cands, cand)
 		}
 	}
 	return nil
@@ -148,30 +177,26 @@ func (p *placer) next() (*nodeEntry, error) {
 		if err := p.fill(); err != nil {
 			return nil, err
 		}
-		kept := p.cands[:0]
-		best, bestScore := -1, 0.0
-		for _, cand := range p.cands {
-			rej, err := p.cap.fits(cand.node, res)
+		if len(p.cands) > 0 {
+			best := &p.cands[0]
+			n := best.node
+			p.cap.add(n, res)
+			p.active[n.id]++
+			// Only this node's score and room changed: a node now full
+			// leaves the pool at once, so fill sees the true pool size.
+			rej, err := p.cap.fits(n, res)
 			if err != nil {
 				return nil, err
 			}
-			if !rej.ok() {
-				if len(p.req.soft) > 0 && cand.soft == len(p.req.soft) {
+			if rej.ok() {
+				best.score = p.score(*best)
+				heap.Fix(&p.cands, 0)
+			} else {
+				if len(p.req.soft) > 0 && best.soft == len(p.req.soft) {
 					p.favoured--
 				}
-				continue // full now: drop it for good
+				heap.Pop(&p.cands)
 			}
-			kept = append(kept, cand)
-			score := p.score(cand)
-			if best < 0 || score > bestScore || (score == bestScore && cand.rank < kept[best].rank) {
-				best, bestScore = len(kept)-1, score
-			}
-		}
-		p.cands = kept
-		if best >= 0 {
-			n := p.cands[best].node
-			p.cap.add(n, res)
-			p.active[n.id]++
 			return n, nil
 		}
 		if p.order.done() {
