@@ -130,11 +130,13 @@ func BenchmarkEndToEndNoop(b *testing.B) {
 // BenchmarkPlacements5000Nodes measures placements per second with 5,000
 // compute nodes registered through the API and a simulated executor that
 // bids and completes every execution it is given, through the same compute
-// endpoints real nodes use.
+// endpoints real nodes use. The jobs have C1M's shape (Nomad placed 1,000
+// jobs of 1,000 tasks on 5,000 nodes), fewer of them to keep the run short;
+// SHOAL_BENCH_PLACEMENT_JOBS and SHOAL_BENCH_COUNT change it.
 func BenchmarkPlacements5000Nodes(b *testing.B) {
 	nodes := envInt("SHOAL_BENCH_NODES", 5000)
-	jobs := envInt("SHOAL_BENCH_JOBS", 1000)
-	count := envInt("SHOAL_BENCH_COUNT", 10)
+	jobs := envInt("SHOAL_BENCH_PLACEMENT_JOBS", 30)
+	count := envInt("SHOAL_BENCH_COUNT", 1000)
 	c := testcluster.Start(b, testcluster.Options{
 		Replicas: 3,
 		// The simulated nodes are not in gossip: keep the leader from
