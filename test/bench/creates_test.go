@@ -26,6 +26,14 @@ func benchDuration() time.Duration {
 	return 10 * time.Second
 }
 
+// replicaArgs are the flags benchmark replicas run with: the log level a
+// production cluster runs at (test clusters log at debug, which costs a log
+// line per plan), then the caller's, then SHOAL_BENCH_REPLICA_ARGS.
+func replicaArgs(extra ...string) []string {
+	args := append([]string{"--log-level", "info"}, extra...)
+	return append(args, strings.Fields(os.Getenv("SHOAL_BENCH_REPLICA_ARGS"))...)
+}
+
 // createBody is a ~1 KiB job, the size the bare Raft entries have.
 func createBody() []byte {
 	job := map[string]any{"Job": map[string]any{
@@ -66,7 +74,7 @@ func BenchmarkCreates(b *testing.B) {
 	}
 	br.close()
 
-	c := testcluster.Start(b, testcluster.Options{Replicas: 3})
+	c := testcluster.Start(b, testcluster.Options{Replicas: 3, ReplicaArgs: replicaArgs()})
 	lp, err := c.WaitLeader(ctx)
 	if err != nil {
 		b.Fatal(err)

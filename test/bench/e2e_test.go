@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -109,8 +108,8 @@ func BenchmarkEndToEndNoop(b *testing.B) {
 	clients := envInt("SHOAL_BENCH_CLIENTS", 64)
 	c := testcluster.Start(b, testcluster.Options{
 		Replicas: 3, ComputeNodes: 3,
-		ReplicaArgs: strings.Fields(os.Getenv("SHOAL_BENCH_REPLICA_ARGS")),
-		ComputeArgs: []string{"--engines", "noop", "--cpu", "1000", "--memory", "1000gb"},
+		ReplicaArgs: replicaArgs(),
+		ComputeArgs: []string{"--log-level", "info", "--engines", "noop", "--cpu", "1000", "--memory", "1000gb"},
 	})
 	var urls []string
 	for _, p := range c.Replicas {
@@ -141,7 +140,7 @@ func BenchmarkPlacements5000Nodes(b *testing.B) {
 		Replicas: 3,
 		// The simulated nodes are not in gossip: keep the leader from
 		// declaring them lost during the run.
-		ReplicaArgs: append([]string{"--node-lost-grace", "1h"}, strings.Fields(os.Getenv("SHOAL_BENCH_REPLICA_ARGS"))...),
+		ReplicaArgs: replicaArgs("--node-lost-grace", "1h"),
 	})
 	var urls []string
 	for _, p := range c.Replicas {
