@@ -131,34 +131,25 @@ func (ac *applyCtx) apply(pos int, cmd Command) (any, error) {
 }
 
 func (ac *applyCtx) dispatch(pos int, cmd Command) (any, error) {
-	ac.cmdPos, ac.idSeq = pos, 0
+	ac.cmdPos, ac.idSeq, ac.now = pos, 0, cmd.IssuedAt()
 	switch c := cmd.(type) {
 	case *JobRegisterRequest:
-		ac.now = c.Now
 		return nilOnError(ac.jobRegister(c))
 	case *JobStopRequest:
-		ac.now = c.Now
 		return nilOnError(ac.jobStop(c))
 	case *Plan:
-		ac.now = c.Now
 		return nilOnError(ac.planApply(c))
 	case *ExecutionReportRequest:
-		ac.now = c.Now
 		return nilOnError(ac.executionReport(c))
 	case *NodeRegisterRequest:
-		ac.now = c.Now
 		return nilOnError(ac.nodeRegister(c))
 	case *NodeStatusRequest:
-		ac.now = c.Now
 		return nilOnError(ac.nodeStatus(c))
 	case *EvalUpdateRequest:
-		ac.now = c.Now
 		return nil, ac.evalUpdate(c)
 	case *IdempotencyPruneRequest:
-		ac.now = c.Now
 		return nilOnError(ac.idempotencyPrune(c))
 	case *EvalGCRequest:
-		ac.now = c.Now
 		return nilOnError(ac.evalGC(c))
 	}
 	return nil, fmt.Errorf("%w: %T", ErrUnknownCommand, cmd)

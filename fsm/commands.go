@@ -58,6 +58,9 @@ func (t MessageType) String() string {
 // applies the same bytes to the same state.
 type Command interface {
 	MessageType() MessageType
+	// IssuedAt is the leader's clock when it made the command: Apply takes
+	// every time it writes from here, never from its own clock.
+	IssuedAt() int64
 }
 
 // JobRegisterRequest creates a job with its first evaluation and its
@@ -254,6 +257,16 @@ func (*NodeStatusRequest) MessageType() MessageType       { return MsgNodeStatus
 func (*EvalUpdateRequest) MessageType() MessageType       { return MsgEvalUpdate }
 func (*IdempotencyPruneRequest) MessageType() MessageType { return MsgIdempotencyPrune }
 func (*EvalGCRequest) MessageType() MessageType           { return MsgEvalGC }
+
+func (c *JobRegisterRequest) IssuedAt() int64      { return c.Now }
+func (c *JobStopRequest) IssuedAt() int64          { return c.Now }
+func (c *Plan) IssuedAt() int64                    { return c.Now }
+func (c *ExecutionReportRequest) IssuedAt() int64  { return c.Now }
+func (c *NodeRegisterRequest) IssuedAt() int64     { return c.Now }
+func (c *NodeStatusRequest) IssuedAt() int64       { return c.Now }
+func (c *EvalUpdateRequest) IssuedAt() int64       { return c.Now }
+func (c *IdempotencyPruneRequest) IssuedAt() int64 { return c.Now }
+func (c *EvalGCRequest) IssuedAt() int64           { return c.Now }
 
 // Encode writes a command as one log entry: its type byte, then its payload.
 func Encode(cmd Command) ([]byte, error) {
