@@ -114,9 +114,13 @@ type broker struct {
 	failed      []*api.Evaluation       // hit the delivery limit, not yet marked failed in state
 	failedCount int
 	nextRelease int64
-	notify      chan struct{} // closed (and replaced) when work becomes ready or the broker stops
-	kick        chan struct{} // wakes the timer loop when a deadline may have moved closer
-	failedKick  chan struct{} // wakes the failed-evaluation reaper
+	// freedSinceRelease says whether capacity was freed since the last
+	// safety release; without that, no blocked evaluation can have become
+	// placeable and the release would only re-plan every waiting job.
+	freedSinceRelease bool
+	notify            chan struct{} // closed (and replaced) when work becomes ready or the broker stops
+	kick              chan struct{} // wakes the timer loop when a deadline may have moved closer
+	failedKick        chan struct{} // wakes the failed-evaluation reaper
 }
 
 func newBroker(cfg Config) *broker {
@@ -156,6 +160,7 @@ func (b *broker) enable() {
 	b.resetLocked()
 	b.enabled = true
 	b.nextRelease = b.now() + int64(b.releaseInterval)
+	b.freedSinceRelease = false
 }
 
 // disable drops everything and wakes every waiting worker.
@@ -184,6 +189,8 @@ func (b *broker) restore(pending, blocked []*api.Evaluation, index uint64) {
 			b.blockLocked(b.newEntryLocked(ev, index))
 		}
 	}
+	// Capacity may have been freed while no leader was listening.
+	b.freedSinceRelease = b.freedSinceRelease || len(blocked) > 0
 }
 
 // committed takes evaluations the state machine just committed: pending ones

@@ -264,6 +264,13 @@ func TestBrokerBlockedRelease(t *testing.T) {
 	clock.Advance(DefaultBlockedReleaseInterval)
 	b.advance()
 	expect(t, "safety release", strings.Join(drain(t, b), ","), "x")
+
+	// With no capacity freed since, waiting jobs cannot have room: the next
+	// period re-plans nothing.
+	b.committed([]*api.Evaluation{blocked("y", "j-y", 0, 6)})
+	clock.Advance(DefaultBlockedReleaseInterval)
+	b.advance()
+	expect(t, "stats", b.stats(), Stats{Blocked: 1})
 }
 
 func TestBrokerBlockedWhileRoomAppearsIsRetried(t *testing.T) {

@@ -37,7 +37,10 @@ func (b *broker) advance() time.Time {
 		}
 	}
 	if now >= b.nextRelease {
-		b.releaseAllLocked()
+		if b.freedSinceRelease {
+			b.releaseAllLocked()
+			b.freedSinceRelease = false
+		}
 		b.nextRelease = now + int64(b.releaseInterval)
 	}
 	next = min(next, b.nextRelease)
@@ -102,6 +105,9 @@ func (b *broker) releaseCapacity(slots int) {
 	defer b.mu.Unlock()
 	if !b.enabled {
 		return
+	}
+	if slots > 0 {
+		b.freedSinceRelease = true
 	}
 	for ; slots > 0 && b.blockedJobs.Len() > 0; slots-- {
 		b.unblockLocked(heap.Pop(&b.blockedJobs).(*jobQueue))

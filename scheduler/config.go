@@ -85,7 +85,8 @@ type Config struct {
 	// Executions failed because their node was lost do not count.
 	FailuresPerCount int
 	// BlockedReleaseInterval is the period of the safety release that
-	// retries every blocked evaluation.
+	// retries every blocked evaluation when capacity was freed since the
+	// last one (a freed slot is offered to only about one waiting job).
 	BlockedReleaseInterval time.Duration
 	// PlanAttempts is how often one delivery is planned when the state
 	// machine drops parts of the plan, before it is nacked.
