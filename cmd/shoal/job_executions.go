@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/shoal-io/shoal/api"
@@ -22,37 +23,19 @@ the state the node reports (STATE) and the one the orchestrator wants
 		Example: `  shoal job executions j-1a2b3c4d
   shoal job executions j-1a2b3c4d --order-by create_time --wide`,
 		Args: args(cobra.ExactArgs(1)),
-		RunE: run(func(cmd *cobra.Command, a []string) error {
-			if err := out.check(formatTable, formatJSON, formatYAML); err != nil {
-				return err
-			}
-			if err := list.check(); err != nil {
-				return err
-			}
-			c, _, err := env.apiClient(cmd)
-			if err != nil {
-				return err
-			}
-			resp, _, err := c.Jobs().Executions(cmd.Context(), a[0], client.ExecutionsOptions{
-				Limit: list.limit, NextToken: list.nextToken, OrderBy: list.orderBy, Reverse: list.reversed,
-			})
-			if err != nil {
-				return err
-			}
-			execs := resp.Executions
-			if execs == nil {
-				execs = []*api.Execution{}
-			}
-			if out.format != formatTable {
-				if err := printData(stdout(cmd), out.format, execs); err != nil {
-					return err
+		RunE: listRun[*api.Execution]{
+			out: &out, list: &list,
+			fetch: func(ctx context.Context, c *client.Client, a []string) ([]*api.Execution, string, error) {
+				resp, _, err := c.Jobs().Executions(ctx, a[0], client.ExecutionsOptions{
+					Limit: list.limit, NextToken: list.nextToken, OrderBy: list.orderBy, Reverse: list.reversed,
+				})
+				if err != nil {
+					return nil, "", err
 				}
-			} else if err := env.executionTable(execs, out.wide, out.styler(env, cmd)).render(stdout(cmd), out.styler(env, cmd)); err != nil {
-				return err
-			}
-			printNextToken(cmd, resp.NextToken)
-			return nil
-		}),
+				return resp.Executions, resp.NextToken, nil
+			},
+			table: env.executionTable,
+		}.run(env),
 	}
 	out.register(cmd.Flags(), true, formatTable, formatJSON, formatYAML)
 	f := cmd.Flags()

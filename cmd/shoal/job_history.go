@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -25,41 +26,25 @@ with the state before and after.`,
   shoal job history j-1a2b3c4d --event-type job
   shoal job history j-1a2b3c4d --execution-id e-5b1c7b48 --output yaml`,
 		Args: args(cobra.ExactArgs(1)),
-		RunE: run(func(cmd *cobra.Command, a []string) error {
-			if err := out.check(formatTable, formatJSON, formatYAML); err != nil {
-				return err
-			}
-			if err := list.check(); err != nil {
-				return err
-			}
-			switch strings.ToLower(opts.EventType) {
-			case "all", "job", "execution":
-			default:
-				return usageErrorf("invalid --event-type %q: want all, job or execution", opts.EventType)
-			}
-			c, _, err := env.apiClient(cmd)
-			if err != nil {
-				return err
-			}
-			opts.Limit, opts.NextToken = list.limit, list.nextToken
-			resp, _, err := c.Jobs().History(cmd.Context(), a[0], opts)
-			if err != nil {
-				return err
-			}
-			events := resp.History
-			if events == nil {
-				events = []*api.JobHistory{}
-			}
-			if out.format != formatTable {
-				if err := printData(stdout(cmd), out.format, events); err != nil {
-					return err
+		RunE: listRun[*api.JobHistory]{
+			out: &out, list: &list,
+			check: func() error {
+				switch strings.ToLower(opts.EventType) {
+				case "all", "job", "execution":
+					return nil
 				}
-			} else if err := env.historyTable(events, out.wide, out.styler(env, cmd)).render(stdout(cmd), out.styler(env, cmd)); err != nil {
-				return err
-			}
-			printNextToken(cmd, resp.NextToken)
-			return nil
-		}),
+				return usageErrorf("invalid --event-type %q: want all, job or execution", opts.EventType)
+			},
+			fetch: func(ctx context.Context, c *client.Client, a []string) ([]*api.JobHistory, string, error) {
+				opts.Limit, opts.NextToken = list.limit, list.nextToken
+				resp, _, err := c.Jobs().History(ctx, a[0], opts)
+				if err != nil {
+					return nil, "", err
+				}
+				return resp.History, resp.NextToken, nil
+			},
+			table: env.historyTable,
+		}.run(env),
 	}
 	out.register(cmd.Flags(), true, formatTable, formatJSON, formatYAML)
 	f := cmd.Flags()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/shoal-io/shoal/api"
@@ -25,38 +26,20 @@ namespace, count and last change, and shows full IDs.`,
   shoal job list --order-by modify_time --order-reversed
   shoal job list --output json`,
 		Args: args(cobra.NoArgs),
-		RunE: run(func(cmd *cobra.Command, _ []string) error {
-			if err := out.check(formatTable, formatJSON, formatYAML); err != nil {
-				return err
-			}
-			if err := list.check(); err != nil {
-				return err
-			}
-			c, _, err := env.apiClient(cmd)
-			if err != nil {
-				return err
-			}
-			resp, _, err := c.Jobs().List(cmd.Context(), client.ListJobsOptions{
-				Namespace: namespace, Labels: list.labels, Limit: list.limit, NextToken: list.nextToken,
-				OrderBy: list.orderBy, Reverse: list.reversed,
-			})
-			if err != nil {
-				return err
-			}
-			jobs := resp.Jobs
-			if jobs == nil {
-				jobs = []*api.Job{}
-			}
-			if out.format != formatTable {
-				if err := printData(stdout(cmd), out.format, jobs); err != nil {
-					return err
+		RunE: listRun[*api.Job]{
+			out: &out, list: &list,
+			fetch: func(ctx context.Context, c *client.Client, _ []string) ([]*api.Job, string, error) {
+				resp, _, err := c.Jobs().List(ctx, client.ListJobsOptions{
+					Namespace: namespace, Labels: list.labels, Limit: list.limit, NextToken: list.nextToken,
+					OrderBy: list.orderBy, Reverse: list.reversed,
+				})
+				if err != nil {
+					return nil, "", err
 				}
-			} else if err := env.jobTable(jobs, out.wide, out.styler(env, cmd)).render(stdout(cmd), out.styler(env, cmd)); err != nil {
-				return err
-			}
-			printNextToken(cmd, resp.NextToken)
-			return nil
-		}),
+				return resp.Jobs, resp.NextToken, nil
+			},
+			table: env.jobTable,
+		}.run(env),
 	}
 	out.register(cmd.Flags(), true, formatTable, formatJSON, formatYAML)
 	list.register(cmd.Flags(), "create_time (default), modify_time, id", true)

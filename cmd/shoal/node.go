@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -35,37 +36,19 @@ the node is alive, DISCONNECTED once it has been declared lost.`,
   shoal node list --labels 'Operating-System=linux' --order-by available_memory
   shoal node list --output yaml`,
 		Args: args(cobra.NoArgs),
-		RunE: run(func(cmd *cobra.Command, _ []string) error {
-			if err := out.check(formatTable, formatJSON, formatYAML); err != nil {
-				return err
-			}
-			if err := list.check(); err != nil {
-				return err
-			}
-			c, _, err := env.apiClient(cmd)
-			if err != nil {
-				return err
-			}
-			resp, _, err := c.Nodes().List(cmd.Context(), client.ListNodesOptions{
-				Labels: list.labels, Limit: list.limit, NextToken: list.nextToken, OrderBy: list.orderBy, Reverse: list.reversed,
-			})
-			if err != nil {
-				return err
-			}
-			nodes := resp.Nodes
-			if nodes == nil {
-				nodes = []*api.NodeInfo{}
-			}
-			if out.format != formatTable {
-				if err := printData(stdout(cmd), out.format, nodes); err != nil {
-					return err
+		RunE: listRun[*api.NodeInfo]{
+			out: &out, list: &list,
+			fetch: func(ctx context.Context, c *client.Client, _ []string) ([]*api.NodeInfo, string, error) {
+				resp, _, err := c.Nodes().List(ctx, client.ListNodesOptions{
+					Labels: list.labels, Limit: list.limit, NextToken: list.nextToken, OrderBy: list.orderBy, Reverse: list.reversed,
+				})
+				if err != nil {
+					return nil, "", err
 				}
-			} else if err := nodeTable(nodes, out.wide, out.styler(env, cmd)).render(stdout(cmd), out.styler(env, cmd)); err != nil {
-				return err
-			}
-			printNextToken(cmd, resp.NextToken)
-			return nil
-		}),
+				return resp.Nodes, resp.NextToken, nil
+			},
+			table: nodeTable,
+		}.run(env),
 	}
 	out.register(cmd.Flags(), true, formatTable, formatJSON, formatYAML)
 	list.register(cmd.Flags(), "id (default), type, available_cpu, available_memory, available_disk, available_gpu", true)
