@@ -118,9 +118,13 @@ type broker struct {
 	// safety release; without that, no blocked evaluation can have become
 	// placeable and the release would only re-plan every waiting job.
 	freedSinceRelease bool
-	notify            chan struct{} // closed (and replaced) when work becomes ready or the broker stops
-	kick              chan struct{} // wakes the timer loop when a deadline may have moved closer
-	failedKick        chan struct{} // wakes the failed-evaluation reaper
+	// idle holds one channel per worker waiting in dequeue, longest waiting
+	// first. A ready evaluation wakes one of them: a shared channel closed
+	// on every evaluation woke all 64 workers each time, and all but one
+	// went back to sleep.
+	idle       []chan struct{}
+	kick       chan struct{} // wakes the timer loop when a deadline may have moved closer
+	failedKick chan struct{} // wakes the failed-evaluation reaper
 }
 
 func newBroker(cfg Config) *broker {
@@ -131,7 +135,6 @@ func newBroker(cfg Config) *broker {
 		subsequentNackDelay: cfg.SubsequentNackDelay,
 		deliveryLimit:       cfg.DeliveryLimit,
 		releaseInterval:     cfg.BlockedReleaseInterval,
-		notify:              make(chan struct{}),
 		kick:                make(chan struct{}, 1),
 		failedKick:          make(chan struct{}, 1),
 	}
@@ -169,7 +172,7 @@ func (b *broker) disable() {
 	defer b.mu.Unlock()
 	b.enabled = false
 	b.resetLocked()
-	b.signalReadyLocked()
+	b.wakeAllLocked()
 }
 
 // restore loads the open evaluations of a state snapshot taken at index.
@@ -270,7 +273,7 @@ func (b *broker) placeLocked(e *entry) {
 func (b *broker) makeReadyLocked(e *entry) {
 	e.loc = locReady
 	heap.Push(&b.ready, e)
-	b.signalReadyLocked()
+	b.wakeOneLocked()
 }
 
 // promoteLocked gives a free job slot to the best pending evaluation.
@@ -344,10 +347,18 @@ func (b *broker) dequeue(ctx context.Context) (*delivery, error) {
 			b.mu.Unlock()
 			return d, nil
 		}
-		wake := b.notify
+		wake := make(chan struct{}, 1)
+		b.idle = append(b.idle, wake)
 		b.mu.Unlock()
 		select {
 		case <-ctx.Done():
+			b.mu.Lock()
+			if !b.dropIdleLocked(wake) {
+				// Woken while leaving: pass it on, or a ready evaluation
+				// waits for a worker that is gone.
+				b.wakeOneLocked()
+			}
+			b.mu.Unlock()
 			return nil, ctx.Err()
 		case <-wake:
 		}
@@ -492,9 +503,35 @@ func (b *broker) nackLocked(evalID string, o *outstanding) {
 	b.kickLocked()
 }
 
-func (b *broker) signalReadyLocked() {
-	close(b.notify)
-	b.notify = make(chan struct{})
+// wakeOneLocked wakes the worker that has waited longest.
+func (b *broker) wakeOneLocked() {
+	if len(b.idle) == 0 {
+		return
+	}
+	w := b.idle[0]
+	b.idle[0] = nil
+	b.idle = b.idle[1:]
+	w <- struct{}{}
+}
+
+// wakeAllLocked wakes every waiting worker: the broker stopped.
+func (b *broker) wakeAllLocked() {
+	for _, w := range b.idle {
+		w <- struct{}{}
+	}
+	b.idle = nil
+}
+
+// dropIdleLocked takes a leaving worker's channel out of idle; false when it
+// was already woken.
+func (b *broker) dropIdleLocked(w chan struct{}) bool {
+	for i, x := range b.idle {
+		if x == w {
+			b.idle = append(b.idle[:i], b.idle[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 func (b *broker) kickLocked() {
