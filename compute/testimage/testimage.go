@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
@@ -67,24 +68,40 @@ func Build(ctx context.Context, t testing.TB) string {
 	if err != nil {
 		t.Fatalf("testimage: docker import: %v", err)
 	}
+	id := ref
+	info, inspectErr := cli.ImageInspect(ctx, ref)
+	if inspectErr == nil && info.ID != "" {
+		id = info.ID
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		// Containers made from this uniquely tagged image are the test's
 		// own; while one exists, removing the image would only untag it
-		// and leave it behind, nameless.
-		list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("ancestor", ref))})
-		if err == nil {
-			for _, c := range list {
-				_ = cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+		// and leave it behind, nameless. A compute node may still be
+		// removing one, so the image goes by ID, and a second time if the
+		// first removal only untagged it.
+		for attempt := 0; attempt < 2; attempt++ {
+			list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("ancestor", id))})
+			if err == nil {
+				for _, c := range list {
+					_ = cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+				}
+			}
+			_, err = cli.ImageRemove(ctx, id, image.RemoveOptions{Force: true, PruneChildren: true})
+			if cerrdefs.IsNotFound(err) {
+				return
+			}
+			if err != nil {
+				t.Logf("testimage: removing %s (%s): %v", ref, id, err)
+			}
+			if _, err := cli.ImageInspect(ctx, id); cerrdefs.IsNotFound(err) {
+				return
 			}
 		}
-		if _, err := cli.ImageRemove(ctx, ref, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil {
-			t.Logf("testimage: removing %s: %v", ref, err)
-		}
 	})
-	if _, err := cli.ImageInspect(ctx, ref); err != nil {
-		t.Fatalf("testimage: imported image %s not found: %v", ref, err)
+	if inspectErr != nil {
+		t.Fatalf("testimage: imported image %s not found: %v", ref, inspectErr)
 	}
 	return ref
 }

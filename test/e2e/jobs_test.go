@@ -41,8 +41,11 @@ func task(engine *api.SpecConfig) *api.Task {
 // One cluster runs every scenario: starting one per test would dominate the
 // run time.
 func TestJobsOnACluster(t *testing.T) {
-	e := newEnv(t)
+	// The image first: cleanups run last-in first-out, so it is removed
+	// after the cluster stopped and no compute node can start a container
+	// from it any more.
 	image := testimage.Build(context.Background(), t)
+	e := newEnv(t)
 	module := buildWasm(t, wasmSource)
 	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -228,8 +231,11 @@ func TestJobsOnACluster(t *testing.T) {
 // Upstream's daemons ignore nodes that join later (its issue #3826); ours
 // follow membership.
 func TestDaemonReachesNodesThatJoinLater(t *testing.T) {
-	e := newEnv(t)
+	// The image first: cleanups run last-in first-out, so it is removed
+	// after the cluster stopped and no compute node can start a container
+	// from it any more.
 	image := testimage.Build(context.Background(), t)
+	e := newEnv(t)
 	id := e.submit(t, &api.Job{Name: "daemon", Type: api.JobTypeDaemon, Tasks: []*api.Task{task(&api.SpecConfig{Type: "docker", Params: map[string]any{
 		"Image": image, "Entrypoint": []string{"sleep", "300"}}})}})
 	running := func(want int) func(r *api.GetJobResponse) bool {
