@@ -222,29 +222,7 @@ func (c *Cluster) WaitLeader(ctx context.Context) (*Process, error) {
 }
 
 func (c *Cluster) agreedLeader(ctx context.Context) (*Process, error) {
-	leaderID := ""
-	for _, p := range c.Running() {
-		var rc api.RaftConfigurationResponse
-		r, err := p.Get(ctx, "/api/v1/operator/raft")
-		if err != nil {
-			return nil, err
-		}
-		if err := r.Decode(&rc); err != nil {
-			return nil, err
-		}
-		if rc.Leader == "" {
-			return nil, fmt.Errorf("%s knows no leader", p.ID)
-		}
-		if leaderID != "" && rc.Leader != leaderID {
-			return nil, fmt.Errorf("replicas disagree on the leader: %s vs %s", leaderID, rc.Leader)
-		}
-		leaderID = rc.Leader
-	}
-	p := c.Replica(leaderID)
-	if p == nil || !p.Running() {
-		return nil, fmt.Errorf("leader %q is not a running replica", leaderID)
-	}
-	return p, nil
+	return agreedLeaderAmong(ctx, c.Running())
 }
 
 // Followers returns the running replicas that are not the leader.
