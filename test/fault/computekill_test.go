@@ -22,9 +22,7 @@ func TestComputeNodeKillReplacesExecutions(t *testing.T) {
 		Replicas: 3, ComputeNodes: 3, FastFailover: true,
 		ComputeArgs: noopCompute(5 * time.Second),
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	ctx = watchCrashes(ctx, t, c)
+	ctx := faultContext(t, c, 4*time.Minute)
 	rec, run := workload.NewRecorder(), workload.NewRunID()
 	loss := computeLoss(t, ctx, c, rec, run, 6, killNode)
 	t.Logf("compute node %s killed: its executions failed %s later, replaced %s later; the last job completed %s after the kill",
@@ -180,9 +178,7 @@ func TestComputeNodePauseNoExtraCompletions(t *testing.T) {
 		Replicas: 3, ComputeNodes: 3, FastFailover: true,
 		ComputeArgs: noopCompute(5 * time.Second),
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	ctx = watchCrashes(ctx, t, c)
+	ctx := faultContext(t, c, 4*time.Minute)
 	rec, run := workload.NewRecorder(), workload.NewRunID()
 	loss := computeLoss(t, ctx, c, rec, run, 6, pauseUntilReplaced)
 	t.Logf("compute node %s paused: its executions failed %s later, replaced %s later",
@@ -239,9 +235,7 @@ func TestComputeNodeLongPauseRejoins(t *testing.T) {
 		Replicas: 3, ComputeNodes: 3, FastFailover: true,
 		ComputeArgs: noopCompute(5 * time.Second),
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	ctx = watchCrashes(ctx, t, c)
+	ctx := faultContext(t, c, 4*time.Minute)
 	rec, run := workload.NewRecorder(), workload.NewRunID()
 	long := func(t *testing.T, _ context.Context, _ *testcluster.Cluster, victim *testcluster.Process, _, _ []string) {
 		// Declared lost after ~8s, forgotten by gossip 15s after that.

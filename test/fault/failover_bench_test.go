@@ -1,7 +1,6 @@
 package fault
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"slices"
@@ -64,9 +63,7 @@ func TestFailoverBench(t *testing.T) {
 // kill to the first acknowledged create sent after it.
 func leaderFailover(t *testing.T, opts testcluster.Options, kills int) string {
 	c := testcluster.Start(t, opts)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(kills)*time.Minute)
-	defer cancel()
-	ctx = watchCrashes(ctx, t, c)
+	ctx := faultContext(t, c, time.Duration(kills)*time.Minute)
 	rec, run := workload.NewRecorder(), workload.NewRunID()
 	var toAck, toLeader []time.Duration
 	for i := range kills {
@@ -141,9 +138,7 @@ func computeFailover(t *testing.T, tuned bool, rounds int) string {
 	// A new leader declares no node lost before its grace: measure node
 	// loss, not that.
 	time.Sleep(settle)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rounds)*3*time.Minute)
-	defer cancel()
-	ctx = watchCrashes(ctx, t, c)
+	ctx := faultContext(t, c, time.Duration(rounds)*3*time.Minute)
 	rec, run := workload.NewRecorder(), workload.NewRunID()
 	var detected, replaced []time.Duration
 	for i := range rounds {

@@ -32,6 +32,14 @@ func skipUnlessSoak(t *testing.T) {
 	}
 }
 
+// faultContext bounds a fault test to timeout and ends it early when a
+// process of the cluster crashes (see watchCrashes).
+func faultContext(t *testing.T, c *testcluster.Cluster, timeout time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	return watchCrashes(ctx, t, c)
+}
+
 // watchCrashes returns a context that ends as soon as any process of the
 // cluster exits without the test stopping it, and fails the test saying
 // which: a crash is a finding, and nothing waits out its timeout for it.

@@ -61,9 +61,7 @@ func leaderKillUnderLoad(t *testing.T, kills int, interval time.Duration, client
 		Replicas: 3, ComputeNodes: 3, FastFailover: true,
 		ComputeArgs: noopCompute(time.Second),
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(kills)*interval+5*time.Minute)
-	defer cancel()
-	ctx = watchCrashes(ctx, t, c)
+	ctx := faultContext(t, c, time.Duration(kills)*interval+5*time.Minute)
 
 	rec, run := workload.NewRecorder(), workload.NewRunID()
 	stop := createLoad{

@@ -119,9 +119,7 @@ func targetIndex(ts []workload.Target, name string) int {
 func TestLinearizableHistory(t *testing.T) {
 	skipShort(t)
 	c := testcluster.Start(t, testcluster.Options{Replicas: 3, FastFailover: true})
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	ctx = watchCrashes(ctx, t, c)
+	ctx := faultContext(t, c, 4*time.Minute)
 	rec, run := workload.NewRecorder(), workload.NewRunID()
 	stop := registerLoad{rec: rec, run: run, clients: 6, targets: runningTargets(c), linearizable: true}.start(ctx)
 	leaderKills(t, ctx, c, 2, 6*time.Second)
@@ -140,9 +138,7 @@ func TestLinearizableHistory(t *testing.T) {
 func TestCheckerCatchesStaleReads(t *testing.T) {
 	skipShort(t)
 	c := testcluster.Start(t, testcluster.Options{Replicas: 3, FastFailover: true})
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	ctx = watchCrashes(ctx, t, c)
+	ctx := faultContext(t, c, 4*time.Minute)
 	rec, run := workload.NewRecorder(), workload.NewRunID()
 	stop := registerLoad{rec: rec, run: run, clients: 6, targets: runningTargets(c), linearizable: false}.start(ctx)
 	defer stop()

@@ -19,9 +19,7 @@ import (
 func TestLeaderPauseNoStaleAnswers(t *testing.T) {
 	skipShort(t)
 	c := testcluster.Start(t, testcluster.Options{Replicas: 3, FastFailover: true})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	ctx = watchCrashes(ctx, t, c)
+	ctx := faultContext(t, c, 3*time.Minute)
 	rec, run := workload.NewRecorder(), workload.NewRunID()
 	cl := func(id int) *workload.Client { return &workload.Client{ID: id, Rec: rec, Timeout: 30 * time.Second} }
 	all := runningTargets(c)

@@ -1,7 +1,6 @@
 package fault
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -34,9 +33,7 @@ func wholeClusterKill(t *testing.T, outage time.Duration) {
 		Replicas: 3, ComputeNodes: 2, FastFailover: true,
 		ComputeArgs: noopCompute(500 * time.Millisecond),
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute+outage)
-	defer cancel()
-	ctx = watchCrashes(ctx, t, c)
+	ctx := faultContext(t, c, 4*time.Minute+outage)
 	rec, run := workload.NewRecorder(), workload.NewRunID()
 	// Clients keep every replica's address: while all are down their
 	// creates fail to connect and are retried, with the same tokens, until

@@ -1,7 +1,6 @@
 package fault
 
 import (
-	"context"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -27,9 +26,7 @@ func TestSoakMixedFaults(t *testing.T) {
 		Replicas: 3, ComputeNodes: 3, FastFailover: true,
 		ComputeArgs: noopCompute(time.Second),
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), d+10*time.Minute)
-	defer cancel()
-	ctx = watchCrashes(ctx, t, c)
+	ctx := faultContext(t, c, d+10*time.Minute)
 	batchRec, batchRun := workload.NewRecorder(), workload.NewRunID()
 	regRec, regRun := workload.NewRecorder(), workload.NewRunID()
 	stopBatch := createLoad{
