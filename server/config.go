@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/auth"
 	"github.com/shoal-io/shoal/membership"
 )
 
@@ -66,6 +67,10 @@ type Config struct {
 	EvalGCAge time.Duration
 	// EnableDebug serves Go's profiler under /debug/pprof.
 	EnableDebug bool
+	// TLS, when set, puts every connection of the replica under TLS (see
+	// transport.go): load it with auth.LoadTLS(files, auth.RoleServer).
+	TLS *auth.TLS
+
 	// ReplicaDeadGrace is how long a replica may be gone before the leader
 	// removes it from the Raft configuration, when quorum allows (default
 	// 5m; 0 keeps the default, negative disables removal).

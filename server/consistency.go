@@ -95,7 +95,7 @@ func (s *Server) leaderReadIndex() (uint64, error) {
 }
 
 func (s *Server) remoteReadIndex(ctx context.Context, addr string) (uint64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/api/v1/internal/read-index", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.net.url(addr)+"/api/v1/internal/read-index", nil)
 	if err != nil {
 		return 0, err
 	}

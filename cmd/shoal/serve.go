@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shoal-io/shoal/api"
 	"github.com/shoal-io/shoal/api/client"
+	"github.com/shoal-io/shoal/auth"
 	"github.com/shoal-io/shoal/compute"
 	"github.com/shoal-io/shoal/membership"
 	"github.com/shoal-io/shoal/server"
@@ -53,6 +54,8 @@ type serveOptions struct {
 	gpu          int
 	allowedPaths []string
 	noopDelay    time.Duration
+
+	tlsFiles auth.TLSFiles
 }
 
 func newServeCommand() *cobra.Command {
@@ -120,6 +123,12 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.IntVar(&o.gpu, "gpu", 0, "GPUs the compute node offers (default: detected)")
 	f.StringSliceVar(&o.allowedPaths, "allowed-local-paths", nil, "host folders localDirectory inputs may read (comma-separated)")
 	f.DurationVar(&o.noopDelay, "noop-delay", 0, "how long a noop execution runs")
+
+	// TLS: all three files turn it on for every connection (see README,
+	// "Securing a cluster").
+	f.StringVar(&o.tlsFiles.CAFile, "tls-ca-file", "", "CA certificate (shoal-agent-ca.pem): with --tls-cert-file and --tls-key-file, every connection uses TLS")
+	f.StringVar(&o.tlsFiles.CertFile, "tls-cert-file", "", "this process's certificate: server-shoal.pem for a replica, compute-shoal.pem for a compute node")
+	f.StringVar(&o.tlsFiles.KeyFile, "tls-key-file", "", "the key of --tls-cert-file")
 	return cmd
 }
 
@@ -169,6 +178,10 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 			return fmt.Errorf("--gossip-key must be base64: %w", err)
 		}
 	}
+	tlsID, err := o.loadTLS(logger)
+	if err != nil {
+		return err
+	}
 
 	// A compute-only node listens before it joins gossip, so the address it
 	// gossips is the one it really got (port 0 picks one).
@@ -178,6 +191,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 			return fmt.Errorf("listen for results and logs on %s: %w", o.apiAddr, err)
 		}
 		o.apiAddr = computeListener.Addr().String()
+		computeListener = withTLS(computeListener, tlsID)
 	}
 	role := membership.RoleCompute
 	if o.orchestrator {
@@ -224,6 +238,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 			SchedulerWorkers: o.schedulerWorkers,
 			EnableDebug:      o.enableDebug,
 			EvalGCAge:        o.evalGCAge,
+			TLS:              tlsID,
 			NodeLostGrace:    o.nodeLostGrace, LeaderNodeGrace: o.leaderNodeGrace, ReplicaDeadGrace: o.replicaDeadGrace,
 		})
 		if err != nil {
@@ -239,7 +254,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 		}()
 	}
 	if o.compute {
-		node, err := o.newComputeNode(pool, computeListener, advAPI, logger)
+		node, err := o.newComputeNode(pool, computeListener, advAPI, tlsID, logger)
 		if err != nil {
 			cancel()
 			wg.Wait()
@@ -272,7 +287,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	return err
 }
 
-func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, advAPI string, logger *slog.Logger) (*compute.Node, error) {
+func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, advAPI string, tlsID *auth.TLS, logger *slog.Logger) (*compute.Node, error) {
 	capacity, err := parseCapacity(o.cpu, o.memory, o.disk, o.gpu)
 	if err != nil {
 		return nil, err
@@ -284,12 +299,18 @@ func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, adv
 			return nil, fmt.Errorf("listen for results and logs: %w", err)
 		}
 		advAPI = l.Addr().String()
+		l = withTLS(l, tlsID)
+	}
+	scheme, clientOpts := "http://", []client.Option{}
+	if tlsID != nil {
+		scheme = "https://"
+		clientOpts = append(clientOpts, client.WithTLSConfig(tlsID.PeerClientConfig(auth.RoleServer)))
 	}
 	local := o.orchestrator
 	hosts := func() []string {
 		var out []string
 		if local {
-			out = append(out, "http://"+firstNonEmpty(o.advAPI, o.apiAddr))
+			out = append(out, scheme+firstNonEmpty(o.advAPI, o.apiAddr))
 		}
 		alive := pool.Alive(membership.RoleOrchestrator)
 		if len(alive) == 0 {
@@ -304,7 +325,7 @@ func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, adv
 		var remote []string
 		for _, m := range alive {
 			if m.APIAddr != "" && m.ID != o.nodeID {
-				remote = append(remote, "http://"+m.APIAddr)
+				remote = append(remote, scheme+m.APIAddr)
 			}
 		}
 		// Each node starts at a different replica, so watches and reports
@@ -317,7 +338,7 @@ func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, adv
 		}
 		return append(out, remote...)
 	}
-	c, err := client.New(hosts(), client.WithHostsFunc(hosts))
+	c, err := client.New(hosts(), append(clientOpts, client.WithHostsFunc(hosts))...)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +350,7 @@ func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, adv
 		Capacity:          capacity,
 		AllowedLocalPaths: o.allowedPaths,
 		Listener:          l,
-		AdvertiseURL:      "http://" + advAPI,
+		AdvertiseURL:      scheme + advAPI,
 		Orchestrator:      c.Compute(),
 		Version:           versionInfo(),
 		Logger:            logger.With("component", "compute"),

@@ -26,6 +26,8 @@ type Process struct {
 	DataDir    string
 	Args       []string
 	LogPath    string
+	// TLS, when set, makes URL https and Do use its client.
+	TLS *TLS
 
 	bin string
 	mu  sync.Mutex
@@ -115,7 +117,12 @@ func (p *Process) signal(sig syscall.Signal) error {
 }
 
 // URL is the base URL of the process's API.
-func (p *Process) URL() string { return "http://" + p.APIAddr }
+func (p *Process) URL() string {
+	if p.TLS != nil {
+		return "https://" + p.APIAddr
+	}
+	return "http://" + p.APIAddr
+}
 
 // Response is an HTTP answer with its body already read.
 type Response struct {
@@ -162,7 +169,11 @@ func (p *Process) Do(ctx context.Context, method, path string, body any) (*Respo
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := httpClient.Do(req)
+	hc := httpClient
+	if p.TLS != nil {
+		hc = p.TLS.Client
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
