@@ -63,9 +63,9 @@ type Window struct {
 	Nemesis string    `json:"nemesis"`
 	Detail  string    `json:"detail"`
 	Start   time.Time `json:"start"`
-	End     time.Time `json:"end"`     // heal began
-	Healed  time.Time `json:"healed"`  // heal finished
-	Leader  string    `json:"leader"`  // leader when it began
+	End     time.Time `json:"end"`    // heal began
+	Healed  time.Time `json:"healed"` // heal finished
+	Leader  string    `json:"leader"` // leader when it began
 	Err     string    `json:"error,omitempty"`
 }
 

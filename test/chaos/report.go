@@ -273,7 +273,7 @@ func PlotLatency(path string, ops []workload.Op, windows []Window, start time.Ti
 	p.Legend.Top = true
 	p.Legend.Left = false
 	p.Y.Min, p.Y.Max = 0.1, top
-	return p.Save(vg.Length(max(30, 12+len(windows))) * vg.Centimeter, 14*vg.Centimeter, path)
+	return p.Save(vg.Length(max(30, 12+len(windows)))*vg.Centimeter, 14*vg.Centimeter, path)
 }
 
 // shortDetail is the first words of a window's detail, for its label.
