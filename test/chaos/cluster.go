@@ -42,6 +42,7 @@ type Cluster struct {
 
 	mu    sync.Mutex
 	ips   map[string]string // node name → current address (changes on restart)
+	pids  map[string]string // node name → host PID, "0" when stopped
 	dirty map[string]bool   // nodes whose namespace holds rules or qdiscs
 }
 
@@ -119,7 +120,7 @@ func Attach(ctx context.Context, project string) (*Cluster, error) {
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("compose project %q has no containers", project)
 	}
-	c := &Cluster{Project: project, ips: map[string]string{}, dirty: map[string]bool{}}
+	c := &Cluster{Project: project, ips: map[string]string{}, pids: map[string]string{}, dirty: map[string]bool{}}
 	for _, id := range ids {
 		raw, err := docker(ctx, "inspect", "--format", `{{json .Config.Cmd}} {{index .Config.Labels "`+labelService+`"}}`, id)
 		if err != nil {
@@ -175,17 +176,32 @@ func (c *Cluster) Node(name string) Node {
 	return Node{Name: name}
 }
 
-// Refresh reads every running container's network address again.
+// Refresh reads every container's network address and process ID again,
+// in one docker call.
 func (c *Cluster) Refresh(ctx context.Context) error {
+	args := []string{"inspect", "--format", `{{.Id}} {{.State.Pid}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}`}
 	for _, n := range c.Nodes {
-		ip, err := docker(ctx, "inspect", "--format", `{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}`, n.Container)
-		if err != nil {
-			return err
+		args = append(args, n.Container)
+	}
+	out, err := docker(ctx, args...)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
 		}
-		if f := strings.Fields(ip); len(f) > 0 {
-			c.mu.Lock()
-			c.ips[n.Name] = f[0]
-			c.mu.Unlock()
+		for _, n := range c.Nodes {
+			if !strings.HasPrefix(f[0], n.Container) {
+				continue
+			}
+			c.pids[n.Name] = f[1]
+			if len(f) > 2 {
+				c.ips[n.Name] = f[2]
+			}
 		}
 	}
 	return nil
@@ -217,22 +233,20 @@ func (c *Cluster) Gateway(ctx context.Context) (string, error) {
 	return f[0], nil
 }
 
-// pid returns the host PID of a node's process, 0 when it is not running.
-func (c *Cluster) pid(ctx context.Context, name string) (string, error) {
-	out, err := docker(ctx, "inspect", "--format", "{{.State.Pid}}", c.Node(name).Container)
-	if err != nil {
-		return "", err
+// pid returns the host PID of a node's process as last read by Refresh.
+func (c *Cluster) pid(name string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.pids[name]; p != "" && p != "0" {
+		return p, nil
 	}
-	if out == "0" {
-		return "", fmt.Errorf("%s is not running", name)
-	}
-	return out, nil
+	return "", fmt.Errorf("%s is not running", name)
 }
 
 // InNetns runs a command (iptables, tc) inside a node's network namespace,
 // with the host's tools: the images stay FROM scratch.
 func (c *Cluster) InNetns(ctx context.Context, name string, args ...string) error {
-	pid, err := c.pid(ctx, name)
+	pid, err := c.pid(name)
 	if err != nil {
 		return err
 	}
@@ -244,36 +258,40 @@ func (c *Cluster) InNetns(ctx context.Context, name string, args ...string) erro
 }
 
 // Cut drops every packet between the nodes of a and the nodes of b, in
-// both directions, with iptables rules in each side's namespace.
+// both directions, with iptables rules in each side's namespace (one
+// nsenter per node).
 func (c *Cluster) Cut(ctx context.Context, a, b []string) error {
+	rules := map[string][]string{}
+	drop := func(at, from string) {
+		rules[at] = append(rules[at], "iptables -w -I INPUT -s "+c.IP(from)+" -j DROP")
+	}
 	for _, x := range a {
 		for _, y := range b {
-			if x == y {
-				continue
+			if x != y {
+				drop(x, y)
+				drop(y, x)
 			}
-			if err := c.InNetns(ctx, x, "iptables", "-w", "-I", "INPUT", "-s", c.IP(y), "-j", "DROP"); err != nil {
-				return err
-			}
-			if err := c.InNetns(ctx, y, "iptables", "-w", "-I", "INPUT", "-s", c.IP(x), "-j", "DROP"); err != nil {
-				return err
-			}
+		}
+	}
+	for n, rs := range rules {
+		if err := c.InNetns(ctx, n, "sh", "-c", strings.Join(rs, " && ")); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// HealNetwork removes every rule and qdisc the nemeses put in a running
-// node's namespace. Stopped nodes are skipped: they get a fresh namespace
-// when they start.
+// HealNetwork removes every rule and qdisc the nemeses put in a node's
+// namespace. A stopped node is skipped: it gets a fresh namespace when it
+// starts.
 func (c *Cluster) HealNetwork(ctx context.Context, name string) error {
-	if _, err := c.pid(ctx, name); err != nil {
+	if _, err := c.pid(name); err != nil {
 		return nil
 	}
-	if err := c.InNetns(ctx, name, "iptables", "-w", "-F", "INPUT"); err != nil {
+	// No qdisc to delete is fine.
+	if err := c.InNetns(ctx, name, "sh", "-c", "iptables -w -F INPUT && { tc qdisc del dev eth0 root 2>/dev/null; true; }"); err != nil {
 		return err
 	}
-	// No qdisc to delete is fine.
-	_ = c.InNetns(ctx, name, "tc", "qdisc", "del", "dev", "eth0", "root")
 	c.mu.Lock()
 	delete(c.dirty, name)
 	c.mu.Unlock()

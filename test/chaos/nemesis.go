@@ -63,10 +63,11 @@ type Window struct {
 	Nemesis string    `json:"nemesis"`
 	Detail  string    `json:"detail"`
 	Start   time.Time `json:"start"`
-	End     time.Time `json:"end"`    // heal began
-	Healed  time.Time `json:"healed"` // heal finished
-	Leader  string    `json:"leader"` // leader when it began
-	Err     string    `json:"error,omitempty"`
+	End     time.Time `json:"end"`                  // heal began
+	Healed  time.Time `json:"healed"`               // heal finished
+	Leader  string    `json:"leader"`               // leader when it began
+	Err     string    `json:"error,omitempty"`      // the nemesis could not be applied
+	HealErr string    `json:"heal_error,omitempty"` // the heal did not complete
 }
 
 // nemesisEnv is what a nemesis may use besides the cluster.
@@ -136,6 +137,9 @@ func (e *nemesisEnv) apply(ctx context.Context, name string, r *rand.Rand) (deta
 			return "", nil, err
 		}
 		if _, err := docker(ctx, "kill", "--signal", "KILL", c.Node(n).Container); err != nil {
+			return "", nil, err
+		}
+		if err := c.Refresh(ctx); err != nil {
 			return "", nil, err
 		}
 		return "kill -9 " + n + ", restart at heal", func(ctx context.Context) error { return e.start(ctx, n) }, nil
@@ -243,6 +247,9 @@ func (e *nemesisEnv) churn(ctx context.Context, r *rand.Rand) (string, func(cont
 		return "", nil, fmt.Errorf("%s keeps %s in its container, not in a volume: cannot wipe it", n, node.DataDir)
 	}
 	if _, err := docker(ctx, "kill", "--signal", "KILL", node.Container); err != nil {
+		return "", nil, err
+	}
+	if err := c.Refresh(ctx); err != nil {
 		return "", nil, err
 	}
 	heal := func(ctx context.Context) error {

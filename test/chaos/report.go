@@ -75,7 +75,10 @@ func WriteHistory(path string, ops []workload.Op) error {
 type Failover struct {
 	Window
 	FirstAck, AfterHeal time.Duration // -1: none before the next window
-	NewLeader           time.Duration // until a replica other than Leader reported leading; -1: none
+	// MaxGap is the longest time without an acknowledged create from the
+	// fault's start until 10s after its heal: how long writes stalled.
+	MaxGap    time.Duration
+	NewLeader time.Duration // until a replica other than Leader reported leading; -1: none
 }
 
 // Failovers measures each window from the history and the term reports.
@@ -89,6 +92,7 @@ func Failovers(ops []workload.Op, windows []Window, terms []TermSample) []Failov
 		if t, ok := workload.FirstAckAfter(ops, w.Healed); ok {
 			f.AfterHeal = t.Sub(w.Healed)
 		}
+		f.MaxGap = maxAckGap(ops, w.Start, w.Healed.Add(10*time.Second))
 		for _, s := range terms {
 			if s.State == "Leader" && s.Replica != w.Leader && !s.At.Before(w.Start) && s.At.Before(w.Healed.Add(5*time.Second)) &&
 				(f.NewLeader < 0 || s.At.Sub(w.Start) < f.NewLeader) {
@@ -98,6 +102,24 @@ func Failovers(ops []workload.Op, windows []Window, terms []TermSample) []Failov
 		out[i] = f
 	}
 	return out
+}
+
+// maxAckGap is the longest stretch of [from, to] with no acknowledged create
+// returning.
+func maxAckGap(ops []workload.Op, from, to time.Time) time.Duration {
+	var acks []time.Time
+	for _, op := range ops {
+		if op.Kind == workload.KindCreate && op.Outcome == workload.OK && op.Return.After(from) && op.Return.Before(to) {
+			acks = append(acks, op.Return)
+		}
+	}
+	slices.SortFunc(acks, func(a, b time.Time) int { return a.Compare(b) })
+	gap, prev := time.Duration(0), from
+	for _, t := range append(acks, to) {
+		gap = max(gap, t.Sub(prev))
+		prev = t
+	}
+	return gap
 }
 
 func dur(d time.Duration) string {
@@ -156,15 +178,20 @@ func (s Summary) String() string {
 		}
 	}
 	fmt.Fprintf(&b, "\nOperations: %d recorded (%s); %d batch jobs accepted\n", s.Ops, s.Stats, s.Batch)
-	b.WriteString("\nNemeses (times from the fault's start; first ack = first acknowledged create sent after it)\n")
-	fmt.Fprintf(&b, "  %-9s %-16s %8s %10s %11s %11s  %s\n", "at", "nemesis", "held", "new leader", "first ack", "ack > heal", "what")
+	b.WriteString("\nNemeses. new leader: from the fault to another replica reporting itself leader; first ack: to the\n" +
+		"first acknowledged create sent after the fault (after the heal, for ack > heal); stall: the longest time\n" +
+		"no create was acknowledged, from the fault to 10s after its heal.\n")
+	fmt.Fprintf(&b, "  %-9s %-16s %8s %10s %10s %10s %10s  %s\n", "at", "nemesis", "held", "new leader", "first ack", "ack > heal", "stall", "what")
 	for _, f := range s.Failover {
 		detail := f.Detail
 		if f.Err != "" {
-			detail += " [nemesis error: " + f.Err + "]"
+			detail += " [not applied: " + f.Err + "]"
 		}
-		fmt.Fprintf(&b, "  %-9s %-16s %8s %10s %11s %11s  %s\n", f.Start.Sub(s.Started).Round(time.Second), f.Nemesis,
-			dur(f.End.Sub(f.Start)), dur(f.NewLeader), dur(f.FirstAck), dur(f.AfterHeal), detail)
+		if f.HealErr != "" {
+			detail += " [heal: " + f.HealErr + "]"
+		}
+		fmt.Fprintf(&b, "  %-9s %-16s %8s %10s %10s %10s %10s  %s\n", f.Start.Sub(s.Started).Round(time.Second), f.Nemesis,
+			dur(f.End.Sub(f.Start)), dur(f.NewLeader), dur(f.FirstAck), dur(f.AfterHeal), dur(f.MaxGap), detail)
 	}
 	b.WriteString(perNemesis(s.Failover))
 	if len(s.Notes) > 0 {
@@ -180,8 +207,9 @@ func (s Summary) String() string {
 // perNemesis sums up failover times by nemesis: the worst first ack.
 func perNemesis(fs []Failover) string {
 	type agg struct {
-		n               int
-		worstAck, worst time.Duration
+		n                      int
+		worstAck, worst, stall time.Duration
+		leader                 []time.Duration
 	}
 	by := map[string]*agg{}
 	var order []string
@@ -195,13 +223,22 @@ func perNemesis(fs []Failover) string {
 		a.n++
 		a.worstAck = max(a.worstAck, f.FirstAck)
 		a.worst = max(a.worst, f.AfterHeal)
+		a.stall = max(a.stall, f.MaxGap)
+		if f.NewLeader >= 0 {
+			a.leader = append(a.leader, f.NewLeader)
+		}
 	}
 	slices.Sort(order)
 	var b strings.Builder
-	b.WriteString("\nPer nemesis: times applied, worst first ack after the fault, worst first ack after the heal\n")
+	b.WriteString("\nPer nemesis (worst case over its windows)\n")
+	fmt.Fprintf(&b, "  %-16s %5s %22s %10s %10s %10s\n", "nemesis", "times", "new leader (n, max)", "first ack", "ack > heal", "stall")
 	for _, n := range order {
 		a := by[n]
-		fmt.Fprintf(&b, "  %-16s %3d  %10s  %10s\n", n, a.n, dur(a.worstAck), dur(a.worst))
+		nl := "-"
+		if len(a.leader) > 0 {
+			nl = fmt.Sprintf("%d, %s", len(a.leader), dur(slices.Max(a.leader)))
+		}
+		fmt.Fprintf(&b, "  %-16s %5d %22s %10s %10s %10s\n", n, a.n, nl, dur(a.worstAck), dur(a.worst), dur(a.stall))
 	}
 	return b.String()
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -79,12 +78,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if !sleepUntil(ctx, earlier(time.Now().Add(step.Quiet), deadline)) || time.Now().Add(step.Hold/2).After(deadline) {
 			break
 		}
-		w := Window{Nemesis: step.Nemesis, Start: time.Now()}
+		w := Window{Nemesis: step.Nemesis}
 		w.Leader, _ = c.Leader(ctx)
 		actx, cancel := context.WithTimeout(ctx, time.Minute)
 		detail, heal, err := env.apply(actx, step.Nemesis, rand.New(rand.NewPCG(step.Seed, uint64(i))))
 		cancel()
-		w.Detail = detail
+		// The window starts once the fault is in place: applying one takes
+		// a few docker and nsenter calls.
+		w.Start, w.Detail = time.Now(), detail
 		if err != nil {
 			w.Err = err.Error()
 			log.Warn("nemesis failed to apply", "nemesis", step.Nemesis, "error", err)
@@ -96,7 +97,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		hctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		if heal != nil {
 			if err := heal(hctx); err != nil {
-				w.Err = strings.TrimPrefix(w.Err+"; heal: "+err.Error(), "; ")
+				w.HealErr = err.Error()
 				log.Warn("heal failed", "nemesis", step.Nemesis, "error", err)
 			}
 		}
@@ -126,6 +127,20 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	log.Info("workload stopped; checking", "operations", len(rec.Ops()))
 
 	var verdicts []Verdict
+	var healErrs []string
+	for _, w := range windows {
+		if w.HealErr != "" {
+			healErrs = append(healErrs, fmt.Sprintf("%s at %s: %s", w.Nemesis, w.Start.Sub(started).Round(time.Second), w.HealErr))
+		}
+		if w.Err != "" {
+			sum.Notes = append(sum.Notes, fmt.Sprintf("%s at %s could not be applied: %s", w.Nemesis, w.Start.Sub(started).Round(time.Second), w.Err))
+		}
+	}
+	if len(healErrs) == 0 {
+		verdicts = append(verdicts, pass("every heal completes", "%d nemeses healed", len(windows)))
+	} else {
+		verdicts = append(verdicts, fail("every heal completes", healErrs, "%d of %d heals did not complete (a restarted or wiped node did not come back)", len(healErrs), len(windows)))
+	}
 	if err := c.WaitHealthy(hctx); err != nil {
 		verdicts = append(verdicts, fail("cluster recovers", nil, "not healthy 3 minutes after the final heal: %v", err))
 	} else {
