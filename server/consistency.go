@@ -34,6 +34,9 @@ func (s *Server) readTxn(r *http.Request) (*fsm.ReadTxn, error) {
 	case "", consistencyDefault, "stale":
 		return s.fsm.State().Txn(), nil
 	case consistencyLinearizable:
+		if s.cfg.UnsafeStaleReads {
+			return s.fsm.State().Txn(), nil
+		}
 		index, err := s.readIndex(r.Context())
 		if err != nil {
 			return nil, err

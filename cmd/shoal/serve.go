@@ -237,6 +237,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 			},
 			SchedulerWorkers: o.schedulerWorkers,
 			EnableDebug:      o.enableDebug,
+			UnsafeStaleReads: unsafeStaleReads(logger),
 			EvalGCAge:        o.evalGCAge,
 			TLS:              tlsID,
 			NodeLostGrace:    o.nodeLostGrace, LeaderNodeGrace: o.leaderNodeGrace, ReplicaDeadGrace: o.replicaDeadGrace,
@@ -410,4 +411,15 @@ func firstNonEmpty(vs ...string) string {
 		}
 	}
 	return ""
+}
+
+// unsafeStaleReads reads the chaos suite's broken-build switch
+// (SHOAL_TEST_UNSAFE_STALE_READS=1): linearizable reads then skip the read
+// index, which test/chaos must catch. It is loud so nobody runs it unaware.
+func unsafeStaleReads(logger *slog.Logger) bool {
+	if os.Getenv("SHOAL_TEST_UNSAFE_STALE_READS") != "1" {
+		return false
+	}
+	logger.Warn("SHOAL_TEST_UNSAFE_STALE_READS=1: linearizable reads are served from local state; this build is deliberately unsafe")
+	return true
 }
