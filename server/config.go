@@ -71,7 +71,6 @@ type Config struct {
 	// transport.go): load it with auth.LoadTLS(files, auth.RoleServer).
 	TLS *auth.TLS
 
-
 	// UnsafeStaleReads is a deliberately broken build for the chaos suite
 	// (test/chaos): linearizable reads are served from local state without
 	// the read index, so the suite can prove it catches stale reads. Set
