@@ -75,6 +75,16 @@ func (p *Process) Running() bool {
 	return p.cmd != nil
 }
 
+// Pid is the running process's ID (0 when it is not running).
+func (p *Process) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // Kill sends SIGKILL and waits for the process to be gone.
 func (p *Process) Kill() { p.signalAndWait(syscall.SIGKILL) }
 
