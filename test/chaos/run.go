@@ -170,6 +170,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}))
 	verdicts = append(verdicts, CheckDigests(checkCtx, c, time.Minute))
 	verdicts = append(verdicts, CheckBatch(checkCtx, c, ops, load.Batch(), 2*time.Minute)...)
+	verdicts = append(verdicts, CheckLocalReads(ops, windows))
 	samples := terms()
 	verdicts = append(verdicts, CheckTerms(samples))
 
