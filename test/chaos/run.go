@@ -85,7 +85,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		cancel()
 		// The window starts once the fault is in place: applying one takes
 		// a few docker and nsenter calls.
+		// A kill or pause takes effect part way through (before the
+		// bookkeeping that follows it); a cut or qdisc when apply returns.
 		w.Start, w.Detail = time.Now(), detail
+		if at := env.faultAt(); !at.IsZero() {
+			w.Start = at
+		}
 		if err != nil {
 			w.Err = err.Error()
 			log.Warn("nemesis failed to apply", "nemesis", step.Nemesis, "error", err)
