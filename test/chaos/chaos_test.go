@@ -149,6 +149,9 @@ func reportRoot(t *testing.T) string {
 // TestChaos is `make chaos`: the whole suite, failing on any violation.
 func TestChaos(t *testing.T) {
 	skipUnlessAsked(t)
+	// Beside TestChaosCatchesStaleReads (make chaos-smoke runs both): two
+	// clusters at once keep the smoke's wall time near one run's.
+	t.Parallel()
 	d, seed, nemeses := settings(t)
 	c := cluster(t)
 	replay := fmt.Sprintf("make chaos CHAOS_SEED=%d CHAOS_DURATION=%s CHAOS_NEMESES=%s", seed, d, strings.Join(nemeses, ","))
@@ -178,6 +181,7 @@ func TestChaos(t *testing.T) {
 // checker to fail: a suite that passes a broken build proves nothing.
 func TestChaosCatchesStaleReads(t *testing.T) {
 	skipUnlessAsked(t)
+	t.Parallel()
 	c := cluster(t, "SHOAL_TEST_UNSAFE_STALE_READS=1")
 	res, err := Run(t.Context(), Options{
 		Cluster: c, Duration: 40 * time.Second, Seed: 1, Nemeses: []string{NemIsolateLeader},

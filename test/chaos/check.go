@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -262,4 +263,58 @@ func errStrings(errs []error) []string {
 		out[i] = e.Error()
 	}
 	return out
+}
+
+// CheckLocalReads: a client reads its own writes on the replica it talks to,
+// even without asking for linearizability (a follower answers a forwarded
+// write only once it has applied it). Reads that a restart of that replica
+// may have rolled back (a kill or churn window in between) are not judged.
+func CheckLocalReads(ops []workload.Op, windows []Window) Verdict {
+	const name = "local reads see own writes"
+	restarted := func(target string, from, to time.Time) bool {
+		for _, w := range windows {
+			if (w.Nemesis == NemKill || w.Nemesis == NemChurn) && strings.Contains(w.Detail, target) &&
+				w.Start.Before(to) && w.Healed.Add(30*time.Second).After(from) {
+				return true
+			}
+		}
+		return false
+	}
+	type write struct {
+		target  string
+		at      time.Time
+		stopped bool
+	}
+	own := map[string]write{} // token → this client's acknowledged write, by the same client
+	var bad []string
+	checked := 0
+	for _, op := range ops { // recording order is completion order per client
+		if op.Outcome != workload.OK {
+			continue
+		}
+		switch op.Kind {
+		case workload.KindCreate:
+			if _, ok := own[op.Token]; !ok {
+				own[op.Token] = write{target: op.Target, at: op.Return}
+			}
+		case workload.KindStop:
+			if w, ok := own[op.Token]; ok && w.target == op.Target {
+				own[op.Token] = write{target: op.Target, at: op.Return, stopped: true}
+			}
+		case workload.KindDescribe:
+			w, ok := own[op.Token]
+			if op.Linearizable || !ok || w.target != op.Target || op.Client >= clientBatch ||
+				!strings.Contains(op.Token, fmt.Sprintf("-c%d-", op.Client)) || restarted(op.Target, w.at, op.Call) {
+				continue
+			}
+			checked++
+			if !op.Found || (w.stopped && op.JobState != api.JobStateTypeStopped) {
+				bad = append(bad, fmt.Sprintf("%s, after its own %s acknowledged by %s", op, map[bool]string{true: "stop", false: "create"}[w.stopped], w.target))
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return pass(name, "%d local reads of the client's own job on the replica that acknowledged it", checked)
+	}
+	return fail(name, bad, "%d of %d local reads missed the client's own acknowledged write", len(bad), checked)
 }

@@ -76,7 +76,24 @@ type nemesisEnv struct {
 	client *workload.Client // records the #695 writes
 	run    string
 	mu     sync.Mutex
-	n      int // heal-write tokens issued
+	n      int       // heal-write tokens issued
+	at     time.Time // when the last applied fault took effect
+}
+
+// mark records that the fault just took effect.
+func (e *nemesisEnv) mark() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.at = time.Now()
+}
+
+// faultAt returns when the last fault took effect, and forgets it.
+func (e *nemesisEnv) faultAt() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	at := e.at
+	e.at = time.Time{}
+	return at
 }
 
 // apply starts a nemesis and returns how to heal it.
@@ -123,6 +140,7 @@ func (e *nemesisEnv) apply(ctx context.Context, name string, r *rand.Rand) (deta
 		if _, err := docker(ctx, "pause", c.Node(n).Container); err != nil {
 			return "", nil, err
 		}
+		e.mark()
 		return "paused " + n + " (cgroup freezer)", func(ctx context.Context) error {
 			_, err := docker(ctx, "unpause", c.Node(n).Container)
 			return err
@@ -139,6 +157,7 @@ func (e *nemesisEnv) apply(ctx context.Context, name string, r *rand.Rand) (deta
 		if _, err := docker(ctx, "kill", "--signal", "KILL", c.Node(n).Container); err != nil {
 			return "", nil, err
 		}
+		e.mark()
 		if err := c.Refresh(ctx); err != nil {
 			return "", nil, err
 		}
@@ -149,14 +168,24 @@ func (e *nemesisEnv) apply(ctx context.Context, name string, r *rand.Rand) (deta
 		r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 		targets := shuffled[:1+r.IntN(3)]
 		slices.Sort(targets)
-		delay, jitter, loss := 50+r.IntN(200), 10+r.IntN(100), 1+r.IntN(15)
+		delay, jitter, loss, rate := 50+r.IntN(200), 10+r.IntN(100), 1+r.IntN(15), 256<<r.IntN(3)
 		spec := []string{"delay", fmt.Sprintf("%dms", delay), fmt.Sprintf("%dms", jitter), "loss", fmt.Sprintf("%d%%", loss)}
+		detail := fmt.Sprintf("netem %s on %v", strings.Join(spec, " "), targets)
 		for _, n := range targets {
-			if err := c.InNetns(ctx, n, append([]string{"tc", "qdisc", "replace", "dev", "eth0", "root", "netem"}, spec...)...); err != nil {
+			err := c.InNetns(ctx, n, append([]string{"tc", "qdisc", "replace", "dev", "eth0", "root", "netem"}, spec...)...)
+			if err != nil && strings.Contains(err.Error(), "qdisc kind is unknown") {
+				// A kernel without sch_netem (some VMs): slow the link with
+				// a token bucket and lose packets with iptables instead.
+				detail = fmt.Sprintf("no netem in this kernel: tbf rate %dkbit (queue up to %dms) + iptables random loss %d%% on %v", rate, delay, loss, targets)
+				err = c.InNetns(ctx, n, "sh", "-c", fmt.Sprintf(
+					"tc qdisc replace dev eth0 root tbf rate %dkbit burst 16kbit latency %dms && iptables -w -I INPUT -m statistic --mode random --probability %.2f -j DROP",
+					rate, delay, float64(loss)/100))
+			}
+			if err != nil {
 				return "", nil, err
 			}
 		}
-		return fmt.Sprintf("netem %s on %v", strings.Join(spec, " "), targets), healNet, nil
+		return detail, healNet, nil
 
 	case NemChurn:
 		return e.churn(ctx, r)
@@ -249,6 +278,7 @@ func (e *nemesisEnv) churn(ctx context.Context, r *rand.Rand) (string, func(cont
 	if _, err := docker(ctx, "kill", "--signal", "KILL", node.Container); err != nil {
 		return "", nil, err
 	}
+	e.mark()
 	if err := c.Refresh(ctx); err != nil {
 		return "", nil, err
 	}

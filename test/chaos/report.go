@@ -94,7 +94,7 @@ func Failovers(ops []workload.Op, windows []Window, terms []TermSample) []Failov
 		}
 		f.MaxGap = maxAckGap(ops, w.Start, w.Healed.Add(10*time.Second))
 		for _, s := range terms {
-			if s.State == "Leader" && s.Replica != w.Leader && !s.At.Before(w.Start) && s.At.Before(w.Healed.Add(5*time.Second)) &&
+			if s.State == "Leader" && s.Replica != w.Leader && !s.At.Before(w.Start) && s.At.Before(w.Healed) &&
 				(f.NewLeader < 0 || s.At.Sub(w.Start) < f.NewLeader) {
 				f.NewLeader = s.At.Sub(w.Start)
 			}

@@ -85,7 +85,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		cancel()
 		// The window starts once the fault is in place: applying one takes
 		// a few docker and nsenter calls.
+		// A kill or pause takes effect part way through (before the
+		// bookkeeping that follows it); a cut or qdisc when apply returns.
 		w.Start, w.Detail = time.Now(), detail
+		if at := env.faultAt(); !at.IsZero() {
+			w.Start = at
+		}
 		if err != nil {
 			w.Err = err.Error()
 			log.Warn("nemesis failed to apply", "nemesis", step.Nemesis, "error", err)
@@ -170,6 +175,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}))
 	verdicts = append(verdicts, CheckDigests(checkCtx, c, time.Minute))
 	verdicts = append(verdicts, CheckBatch(checkCtx, c, ops, load.Batch(), 2*time.Minute)...)
+	verdicts = append(verdicts, CheckLocalReads(ops, windows))
 	samples := terms()
 	verdicts = append(verdicts, CheckTerms(samples))
 
