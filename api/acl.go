@@ -45,3 +45,6 @@ type ACLTokenListResponse struct {
 
 // ComponentACL names the token store in error bodies.
 const ComponentACL = "ACL"
+
+// CodeACLBootstrapped refuses a second bootstrap.
+const CodeACLBootstrapped = "ACLAlreadyBootstrapped"

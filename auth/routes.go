@@ -31,7 +31,6 @@ var Routes = map[string]Permission{
 	"GET /api/v1/orchestrator/jobs/{id}/executions/{execution}/result": Read,
 	"GET /api/v1/orchestrator/nodes":                                   Read,
 	"GET /api/v1/orchestrator/nodes/{id}":                              Read,
-	"GET /metrics":                                                     Read,
 
 	"PUT /api/v1/orchestrator/jobs":         Submit,
 	"POST /api/v1/orchestrator/jobs":        Submit,
@@ -42,7 +41,6 @@ var Routes = map[string]Permission{
 	"GET /api/v1/operator/digest":                    Operator,
 	"GET /api/v1/operator/snapshot":                  Operator,
 	"POST /api/v1/operator/gc":                       Operator,
-	"GET /debug/*":                                   Operator,
 
 	"DELETE /api/v1/operator/raft/peers/{id}": Management,
 	"PUT /api/v1/operator/snapshot":           Management,
@@ -60,9 +58,19 @@ var Routes = map[string]Permission{
 	"POST /api/v1/compute/nodes/{id}/executions": Node,
 }
 
-// uiPrefix is where the web UI's static files live: open, as a browser
-// fetches them before it has a token; the API calls the UI makes carry one.
-const uiPrefix = "/ui"
+// Prefixes are rules for whole trees mounted with every method: the web
+// UI's static files (open, as a browser fetches them before it has a
+// token; the API calls the UI makes carry one), Prometheus metrics (read)
+// and Go's profiler (operator: profiles and goroutine dumps show how the
+// replica works, never a secret, but they cost CPU to take).
+var Prefixes = []struct {
+	Prefix string
+	Need   Permission
+}{
+	{"/ui/", Open},
+	{"/metrics/", Read},
+	{"/debug/", Operator},
+}
 
 // Lookup returns what a request to route pattern needs. An empty pattern
 // (no such route: the router answers 404 or 405) needs a valid token, so
@@ -71,8 +79,10 @@ func Lookup(method, pattern string) Permission {
 	if pattern == "" {
 		return Authenticated
 	}
-	if (method == http.MethodGet || method == http.MethodHead) && (pattern == uiPrefix || strings.HasPrefix(pattern, uiPrefix+"/")) {
-		return Open
+	for _, p := range Prefixes {
+		if pattern == strings.TrimSuffix(p.Prefix, "/") || strings.HasPrefix(pattern, p.Prefix) {
+			return p.Need
+		}
 	}
 	if method == http.MethodHead {
 		method = http.MethodGet

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -27,13 +26,6 @@ func HashSecret(secret string) string {
 
 // EqualHash compares two hashes in constant time.
 func EqualHash(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
-
-// RandomKey returns n random bytes (hex).
-func RandomKey(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
 
 // AccessTokenParam is the query parameter a browser's websocket upgrade may
 // carry the secret in, as it cannot set headers.

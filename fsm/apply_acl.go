@@ -116,7 +116,7 @@ func (c *ACLBootstrapRequest) apply(ac *applyCtx) (any, error) {
 		return nil, err
 	}
 	if done {
-		return nil, api.NewError(api.ErrConflict, api.CodeConflictJobState, api.ComponentACL,
+		return nil, api.NewError(api.ErrConflict, api.CodeACLBootstrapped, api.ComponentACL,
 			"the ACL system is already bootstrapped: the bootstrap token can be made only once").
 			WithHint("use the existing management token, or restore a snapshot taken before the bootstrap")
 	}
