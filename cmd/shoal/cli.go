@@ -29,6 +29,8 @@ const (
 type cliEnv struct {
 	apiHost string
 	apiPort int
+	// token is the ACL secret sent as a bearer token (--token, SHOAL_TOKEN).
+	token string
 
 	now        func() time.Time
 	location   *time.Location
@@ -66,7 +68,10 @@ func addClientCommands(root *cobra.Command, env *cliEnv) {
 		"host of the Shoal API, or a comma-separated list tried in turn (host, host:port or http(s)://host:port; env "+envAPIHost+")")
 	pf.IntVar(&env.apiPort, "api-port", defaultAPIPort,
 		"port of the Shoal API, for hosts given without one (env "+envAPIPort+")")
+	pf.StringVar(&env.token, "token", "",
+		"ACL token (Secret ID) sent as 'Authorization: Bearer' (env "+envToken+")")
 	root.AddCommand(
+		newACLCommand(env),
 		newJobCommand(env),
 		newNodeCommand(env),
 		newDockerCommand(env),
@@ -154,11 +159,24 @@ func (e *cliEnv) apiClient(cmd *cobra.Command) (*client.Client, []string, error)
 	if e.httpClient != nil {
 		opts = append(opts, client.WithHTTPClient(e.httpClient))
 	}
+	if token := e.aclToken(cmd); token != "" {
+		opts = append(opts, client.WithToken(token))
+	}
 	c, err := client.New(hosts, opts...)
 	if err != nil {
 		return nil, nil, usageError(err)
 	}
 	return c, hosts, nil
+}
+
+// aclToken is --token, or SHOAL_TOKEN when the flag is not given.
+func (e *cliEnv) aclToken(cmd *cobra.Command) string {
+	if f := cmd.Flags().Lookup("token"); f == nil || !f.Changed {
+		if v := strings.TrimSpace(e.getenv(envToken)); v != "" {
+			return v
+		}
+	}
+	return e.token
 }
 
 // stdout and stderr are the command's streams (tests replace them).

@@ -53,6 +53,12 @@ type serveOptions struct {
 	gpu          int
 	allowedPaths []string
 	noopDelay    time.Duration
+
+	// ACLs (issue 11).
+	acl           bool
+	nodeToken     string
+	clientKeyRole string
+	clientKeyTTL  time.Duration
 }
 
 func newServeCommand() *cobra.Command {
@@ -120,6 +126,11 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.IntVar(&o.gpu, "gpu", 0, "GPUs the compute node offers (default: detected)")
 	f.StringSliceVar(&o.allowedPaths, "allowed-local-paths", nil, "host folders localDirectory inputs may read (comma-separated)")
 	f.DurationVar(&o.noopDelay, "noop-delay", 0, "how long a noop execution runs")
+
+	f.BoolVar(&o.acl, "acl", false, "require API tokens (bootstrap the first with 'shoal acl bootstrap'); every replica of a cluster needs it")
+	f.StringVar(&o.nodeToken, "node-token", "", "compute node: the ACL token (role node) it registers, watches and reports with")
+	f.StringVar(&o.clientKeyRole, "clientkey-role", "submit", "with --acl: role of the tokens the upstream clientkey handshake hands out")
+	f.DurationVar(&o.clientKeyTTL, "clientkey-ttl", time.Hour, "with --acl: how long a clientkey handshake token lives")
 	return cmd
 }
 
@@ -225,6 +236,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 			EnableDebug:      o.enableDebug,
 			EvalGCAge:        o.evalGCAge,
 			NodeLostGrace:    o.nodeLostGrace, LeaderNodeGrace: o.leaderNodeGrace, ReplicaDeadGrace: o.replicaDeadGrace,
+			ACL:              o.acl, ClientKeyRole: o.clientKeyRole, ClientKeyTTL: o.clientKeyTTL,
 		})
 		if err != nil {
 			return err
@@ -317,7 +329,13 @@ func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, adv
 		}
 		return append(out, remote...)
 	}
-	c, err := client.New(hosts(), client.WithHostsFunc(hosts))
+	opts := []client.Option{client.WithHostsFunc(hosts)}
+	if o.nodeToken != "" {
+		opts = append(opts, client.WithToken(o.nodeToken))
+	} else if o.acl {
+		logger.Warn("ACLs are on but this compute node has no --node-token: the replicas will refuse it until it has one")
+	}
+	c, err := client.New(hosts(), opts...)
 	if err != nil {
 		return nil, err
 	}
