@@ -47,9 +47,18 @@ func (s *Server) resolveToken(r *http.Request) (*api.ACLToken, error) {
 	if secret == "" {
 		return nil, unauthenticated("this request needs an ACL token")
 	}
-	tok, err := s.fsm.State().Txn().ACLTokenBySecretHash(auth.HashSecret(secret))
+	hash := auth.HashSecret(secret)
+	tok, err := s.fsm.State().Txn().ACLTokenBySecretHash(hash)
 	if err != nil {
 		return nil, err
+	}
+	if tok == nil {
+		// A token created through another replica a moment ago may not
+		// have reached this one: catch up with the leader once, then look
+		// again. A revoked token is absent everywhere and stays refused.
+		if tok, err = s.lookupTokenCaughtUp(r.Context(), hash); err != nil {
+			return nil, err
+		}
 	}
 	if tok == nil {
 		return nil, unauthenticated("the ACL token is unknown or was revoked")
@@ -58,6 +67,20 @@ func (s *Server) resolveToken(r *http.Request) (*api.ACLToken, error) {
 		return nil, unauthenticated("the ACL token %s expired at %s", tok.AccessorID, time.Unix(0, tok.ExpirationTime).UTC().Format(time.RFC3339))
 	}
 	return tok, nil
+}
+
+// tokenCatchUpWait bounds how long an unknown token waits for this replica
+// to catch up with the leader.
+const tokenCatchUpWait = 2 * time.Second
+
+func (s *Server) lookupTokenCaughtUp(ctx context.Context, hash string) (*api.ACLToken, error) {
+	ctx, cancel := context.WithTimeout(ctx, tokenCatchUpWait)
+	defer cancel()
+	index, err := s.readIndex(ctx)
+	if err != nil || s.fsm.State().WaitForIndex(ctx, index) != nil {
+		return nil, nil // no leader to ask: the local answer stands
+	}
+	return s.fsm.State().Txn().ACLTokenBySecretHash(hash)
 }
 
 // authenticate checks every request against auth.Routes when ACLs are on.
