@@ -236,7 +236,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 			EnableDebug:      o.enableDebug,
 			EvalGCAge:        o.evalGCAge,
 			NodeLostGrace:    o.nodeLostGrace, LeaderNodeGrace: o.leaderNodeGrace, ReplicaDeadGrace: o.replicaDeadGrace,
-			ACL:              o.acl, ClientKeyRole: o.clientKeyRole, ClientKeyTTL: o.clientKeyTTL,
+			ACL: o.acl, ClientKeyRole: o.clientKeyRole, ClientKeyTTL: o.clientKeyTTL,
 		})
 		if err != nil {
 			return err
