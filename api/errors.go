@@ -18,6 +18,9 @@ var (
 	ErrOutcomeUnknown = errors.New("outcome unknown")
 	ErrUnavailable    = errors.New("unavailable")
 	ErrUnauthorized   = errors.New("unauthorized")
+	// ErrForbidden is a caller that is known but whose token does not allow
+	// the request (403).
+	ErrForbidden = errors.New("permission denied")
 )
 
 // Error codes in the Code field of an error body. Where upstream has a code
@@ -37,6 +40,9 @@ const (
 	CodeRouteNotFound      = "RouteNotFound"
 	CodeUnauthorized       = "Unauthorized"
 	CodeInternalError      = "InternalError"
+	// ACL refusals: no valid token (401), too weak a token (403).
+	CodeUnauthenticated  = "Unauthenticated"
+	CodePermissionDenied = "PermissionDenied"
 )
 
 // Components named in error bodies.
@@ -127,8 +133,10 @@ func kindForStatus(status int, code string) error {
 		return ErrConflict
 	case http.StatusRequestEntityTooLarge:
 		return ErrTooLarge
-	case http.StatusUnauthorized, http.StatusForbidden:
+	case http.StatusUnauthorized:
 		return ErrUnauthorized
+	case http.StatusForbidden:
+		return ErrForbidden
 	case http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return ErrUnavailable
 	}
@@ -158,6 +166,8 @@ func StatusFor(err error) (status int, body APIError) {
 		status = http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrUnauthorized):
 		status = http.StatusUnauthorized
+	case errors.Is(err, ErrForbidden):
+		status = http.StatusForbidden
 	case errors.Is(err, ErrNoLeader), errors.Is(err, ErrOutcomeUnknown), errors.Is(err, ErrUnavailable):
 		status = http.StatusServiceUnavailable
 	}
@@ -174,7 +184,7 @@ func StatusFor(err error) (status int, body APIError) {
 
 func sentinelOf(err error) error {
 	for _, k := range []error{ErrBadRequest, ErrNotFound, ErrAmbiguousID, ErrConflict, ErrTooLarge,
-		ErrNoLeader, ErrOutcomeUnknown, ErrUnavailable, ErrUnauthorized} {
+		ErrNoLeader, ErrOutcomeUnknown, ErrUnavailable, ErrUnauthorized, ErrForbidden} {
 		if errors.Is(err, k) {
 			return k
 		}
@@ -202,6 +212,8 @@ func defaultCode(err error) string {
 		return CodeServiceUnavailable
 	case errors.Is(err, ErrUnauthorized):
 		return CodeUnauthorized
+	case errors.Is(err, ErrForbidden):
+		return CodePermissionDenied
 	}
 	return CodeInternalError
 }

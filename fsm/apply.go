@@ -92,8 +92,8 @@ func (ac *applyCtx) abort() {
 // commit records the applied index (and, per changed table, its index and
 // row count) and commits.
 func (ac *applyCtx) commit() error {
-	for t := tableJobs; t < tableIndex; t++ {
-		if !ac.changed[t] {
+	for t := tableJobs; t < tableCount; t++ {
+		if t == tableIndex || !ac.changed[t] {
 			continue
 		}
 		old, err := readIndexRecord(ac.base, t.String())
@@ -151,6 +151,8 @@ func (ac *applyCtx) dispatch(pos int, cmd Command) (any, error) {
 		return nilOnError(ac.idempotencyPrune(c))
 	case *EvalGCRequest:
 		return nilOnError(ac.evalGC(c))
+	case aclCommand:
+		return c.apply(ac)
 	}
 	return nil, fmt.Errorf("%w: %T", ErrUnknownCommand, cmd)
 }

@@ -50,6 +50,9 @@ func (t MessageType) String() string {
 	case MsgEvalGC:
 		return "EvalGC"
 	}
+	if name := aclMessageName(t); name != "" {
+		return name
+	}
 	return fmt.Sprintf("MessageType(%d)", uint8(t))
 }
 
@@ -322,7 +325,9 @@ func Decode(entry []byte) (Command, error) {
 	case MsgEvalGC:
 		cmd = new(EvalGCRequest)
 	default:
-		return nil, fmt.Errorf("%w: type %d", ErrUnknownCommand, uint8(t))
+		if cmd = newACLCommand(t); cmd == nil {
+			return nil, fmt.Errorf("%w: type %d", ErrUnknownCommand, uint8(t))
+		}
 	}
 	if err := json.Unmarshal(entry[1:], cmd); err != nil {
 		return nil, fmt.Errorf("%w: decode %s: %w", ErrUnknownCommand, cmd.MessageType(), err)

@@ -15,7 +15,7 @@ import (
 func (s *Store) Digest() (index uint64, digest string, err error) {
 	t := s.Txn()
 	h := sha256.New()
-	if err := writeTables(h, t.txn, tableIndex); err != nil {
+	if err := writeTables(h, t.txn, false); err != nil {
 		return 0, "", fmt.Errorf("digest: %w", err)
 	}
 	return t.Index(), hex.EncodeToString(h.Sum(nil)), nil

@@ -35,7 +35,10 @@ func (t *ReadTxn) NodesIndex() uint64 { return t.tableIndex(tableNodes) }
 // TableIndexes returns, per table name, the raft index of its last change.
 func (t *ReadTxn) TableIndexes() map[string]uint64 {
 	out := make(map[string]uint64, tableIndex-tableJobs)
-	for tab := tableJobs; tab < tableIndex; tab++ {
+	for tab := tableJobs; tab < tableCount; tab++ {
+		if tab == tableIndex {
+			continue
+		}
 		out[tab.String()] = t.tableIndex(tab)
 	}
 	return out

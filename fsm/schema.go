@@ -20,6 +20,10 @@ const (
 	tableNodes
 	tableTokens
 	tableIndex
+	// ACL tables (apply_acl.go). They come after the index table, so every
+	// loop over the data tables skips tableIndex rather than stopping at it.
+	tableACLTokens
+	tableACLMeta
 	tableCount // one past the last table
 )
 
@@ -31,6 +35,8 @@ var tableNames = [tableCount]string{
 	tableNodes:      "nodes",
 	tableTokens:     "idempotency",
 	tableIndex:      "index",
+	tableACLTokens:  "acl_tokens",
+	tableACLMeta:    "acl_meta",
 }
 
 func (t tableID) String() string {
@@ -342,6 +348,7 @@ func schema() *memdb.DBSchema {
 		},
 	}
 	tables = append(tables, usageTableSchema())
+	tables = append(tables, aclTableSchemas()...)
 	s := &memdb.DBSchema{Tables: make(map[string]*memdb.TableSchema, len(tables))}
 	for _, t := range tables {
 		s.Tables[t.Name] = t

@@ -55,17 +55,21 @@ func writeSnapshot(w io.Writer, txn *memdb.Txn, index uint64) error {
 	if _, err := bw.Write(append(header, '\n')); err != nil {
 		return err
 	}
-	if err := writeTables(bw, txn, tableCount); err != nil {
+	if err := writeTables(bw, txn, true); err != nil {
 		return err
 	}
 	return bw.Flush()
 }
 
-// writeTables writes every row of the tables before end as frames, then the
-// end mark. The digest hashes exactly these bytes.
-func writeTables(w io.Writer, txn *memdb.Txn, end tableID) error {
+// writeTables writes every row of every table (the index table only when
+// withIndex is set) as frames, then the end mark. The digest hashes exactly
+// these bytes, without the index table.
+func writeTables(w io.Writer, txn *memdb.Txn, withIndex bool) error {
 	var prefix [1 + binary.MaxVarintLen64]byte
-	for t := tableJobs; t < end; t++ {
+	for t := tableJobs; t < tableCount; t++ {
+		if t == tableIndex && !withIndex {
+			continue
+		}
 		it, err := txn.Get(t.String(), "id")
 		if err != nil {
 			return fmt.Errorf("read %s: %w", t, err)
@@ -187,7 +191,9 @@ func decodeRow(t tableID, b []byte) (any, error) {
 	case tableIndex:
 		rec, ok = new(indexRecord), func() bool { return true }
 	default:
-		return nil, fmt.Errorf("unknown table %d in snapshot", t)
+		if rec, ok = newACLRow(t); rec == nil {
+			return nil, fmt.Errorf("unknown table %d in snapshot", t)
+		}
 	}
 	if err := json.Unmarshal(b, rec); err != nil {
 		return nil, fmt.Errorf("decode %s row: %w", t, err)
@@ -201,7 +207,10 @@ func decodeRow(t tableID, b []byte) (any, error) {
 // fixIndexRows recounts every table's rows (the counts are derived, so a
 // restore heals them) and checks the applied index matches the header.
 func fixIndexRows(txn *memdb.Txn, rows [tableCount]int, index uint64) error {
-	for t := tableJobs; t < tableIndex; t++ {
+	for t := tableJobs; t < tableCount; t++ {
+		if t == tableIndex {
+			continue
+		}
 		rec, ok, err := lookup[*indexRecord](txn, tableIndex, "id", t.String())
 		if err != nil {
 			return err

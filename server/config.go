@@ -81,6 +81,15 @@ type Config struct {
 	// removes it from the Raft configuration, when quorum allows (default
 	// 5m; 0 keeps the default, negative disables removal).
 	ReplicaDeadGrace time.Duration
+
+	// ACL turns on API tokens: every request but the open ones (liveness,
+	// the clientkey handshake) needs a token whose role allows it (see
+	// auth.Routes). ClientKeyRole is the role of the tokens the clientkey
+	// handshake hands out (default submit), valid for ClientKeyTTL
+	// (default 1h).
+	ACL           bool
+	ClientKeyRole string
+	ClientKeyTTL  time.Duration
 }
 
 // RaftTuning holds the Raft timings an operator may tune. The defaults
@@ -143,6 +152,11 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.NodeLostGrace, 5*time.Second)
 	setDefault(&c.LeaderNodeGrace, 20*time.Second)
 	setDefault(&c.ReplicaDeadGrace, 5*time.Minute)
+	setDefault(&c.ClientKeyRole, api.RoleSubmit)
+	setDefault(&c.ClientKeyTTL, time.Hour)
+	if !auth.ValidRole(c.ClientKeyRole) {
+		return fmt.Errorf("server: clientkey role %q is not one of %v", c.ClientKeyRole, auth.Roles)
+	}
 	setDefault(&c.Raft.HeartbeatTimeout, 500*time.Millisecond)
 	setDefault(&c.Raft.ElectionTimeout, 500*time.Millisecond)
 	setDefault(&c.Raft.LeaderLeaseTimeout, 250*time.Millisecond)

@@ -87,6 +87,12 @@ func (s *Server) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, api.NotFoundf(api.ComponentAPI, "unknown authentication method %q: use %s", chi.URLParam(r, "method"), authMethodClientKey))
 		return
 	}
+	if s.cfg.ACL {
+		// With ACLs on the token is real: the leader verifies the proof
+		// itself and commits the token (handlers_acl_clientkey.go).
+		s.leaderWrite(never, s.issueClientKeyToken).ServeHTTP(w, r)
+		return
+	}
 	var req authRequest
 	if err := decodeBody(r, &req, false); err != nil {
 		s.writeError(w, r, err)

@@ -69,6 +69,14 @@ func (s *Server) router() http.Handler {
 	})
 	r.Get("/api/v1/auth", s.handleAuthMethods)
 	r.Get("/api/v1/internal/read-index", s.handleReadIndex)
+	r.Get("/api/v1/internal/raft-status", s.handleRaftStatus)
+	r.Route("/api/v1/acl", func(r chi.Router) {
+		r.Post("/bootstrap", s.leaderWrite(never, s.bootstrapACL))
+		r.Get("/tokens", s.handleListACLTokens)
+		r.Put("/tokens", s.leaderWrite(never, s.createACLToken))
+		r.Delete("/tokens/{accessor}", s.leaderWrite(always, s.revokeACLToken))
+		r.Get("/token/self", s.handleACLTokenSelf)
+	})
 	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	if s.cfg.EnableDebug {
 		r.Mount("/debug", middleware.Profiler())
@@ -146,10 +154,4 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		next.ServeHTTP(w, r)
 	})
-}
-
-// authenticate is the one place a request's identity will be checked once
-// API tokens arrive; today every request is allowed.
-func (s *Server) authenticate(next http.Handler) http.Handler {
-	return next
 }

@@ -139,7 +139,7 @@ func removalKeepsQuorum(servers []raft.Server, members map[string]membership.Mem
 func (s *Server) caughtUp(ctx context.Context, m membership.Member) bool {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.net.url(m.APIAddr)+"/api/v1/operator/raft", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.net.url(m.APIAddr)+"/api/v1/internal/raft-status", nil)
 	if err != nil {
 		return false
 	}

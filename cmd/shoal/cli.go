@@ -32,6 +32,8 @@ type cliEnv struct {
 	// tls holds the --ca-cert/--client-cert/--client-key/--tls-server-name
 	// flags; the environment fills what they leave empty.
 	tls client.TLSFiles
+	// token is the ACL secret sent as a bearer token (--token, SHOAL_TOKEN).
+	token string
 
 	now        func() time.Time
 	location   *time.Location
@@ -73,7 +75,10 @@ func addClientCommands(root *cobra.Command, env *cliEnv) {
 	pf.StringVar(&env.tls.ClientCert, "client-cert", "", "client certificate to present over https, e.g. cli-shoal.pem (env "+client.EnvClientCert+")")
 	pf.StringVar(&env.tls.ClientKey, "client-key", "", "the key of --client-cert (env "+client.EnvClientKey+")")
 	pf.StringVar(&env.tls.ServerName, "tls-server-name", "", "name to check in the replicas' certificates instead of the host dialed; server.shoal fits any replica (env "+client.EnvTLSServerName+")")
+	pf.StringVar(&env.token, "token", "",
+		"ACL token (Secret ID) sent as 'Authorization: Bearer' (env "+envToken+")")
 	root.AddCommand(
+		newACLCommand(env),
 		newJobCommand(env),
 		newNodeCommand(env),
 		newDockerCommand(env),
@@ -164,6 +169,9 @@ func (e *cliEnv) apiClient(cmd *cobra.Command) (*client.Client, []string, error)
 	if e.httpClient != nil {
 		opts = append(opts, client.WithHTTPClient(e.httpClient))
 	}
+	if token := e.aclToken(cmd); token != "" {
+		opts = append(opts, client.WithToken(token))
+	}
 	c, err := client.New(hosts, opts...)
 	if err != nil {
 		return nil, nil, usageError(err)
@@ -192,6 +200,16 @@ func (e *cliEnv) setupTLS() error {
 	}
 	e.httpClient = client.HTTPClient(cfg)
 	return nil
+}
+
+// aclToken is --token, or SHOAL_TOKEN when the flag is not given.
+func (e *cliEnv) aclToken(cmd *cobra.Command) string {
+	if f := cmd.Flags().Lookup("token"); f == nil || !f.Changed {
+		if v := strings.TrimSpace(e.getenv(envToken)); v != "" {
+			return v
+		}
+	}
+	return e.token
 }
 
 // stdout and stderr are the command's streams (tests replace them).

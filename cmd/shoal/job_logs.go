@@ -81,6 +81,9 @@ func (e *cliEnv) streamLogs(ctx context.Context, cmd *cobra.Command, hosts []str
 		target += "?" + q.Encode()
 	}
 	opts := &websocket.DialOptions{HTTPClient: e.httpClient, HTTPHeader: http.Header{"User-Agent": {"shoal-cli/" + gitVersion}}}
+	if token := e.aclToken(cmd); token != "" {
+		opts.HTTPHeader.Set("Authorization", "Bearer "+token)
+	}
 	var lastErr error
 	for _, host := range hosts {
 		conn, resp, err := websocket.Dial(ctx, host+target, opts)

@@ -56,6 +56,11 @@ type serveOptions struct {
 	noopDelay    time.Duration
 
 	tlsFiles auth.TLSFiles
+	// ACLs (issue 11).
+	acl           bool
+	nodeToken     string
+	clientKeyRole string
+	clientKeyTTL  time.Duration
 }
 
 func newServeCommand() *cobra.Command {
@@ -129,6 +134,10 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.StringVar(&o.tlsFiles.CAFile, "tls-ca-file", "", "CA certificate (shoal-agent-ca.pem): with --tls-cert-file and --tls-key-file, every connection uses TLS")
 	f.StringVar(&o.tlsFiles.CertFile, "tls-cert-file", "", "this process's certificate: server-shoal.pem for a replica, compute-shoal.pem for a compute node")
 	f.StringVar(&o.tlsFiles.KeyFile, "tls-key-file", "", "the key of --tls-cert-file")
+	f.BoolVar(&o.acl, "acl", false, "require API tokens (bootstrap the first with 'shoal acl bootstrap'); every replica of a cluster needs it")
+	f.StringVar(&o.nodeToken, "node-token", "", "compute node: the ACL token (role node) it registers, watches and reports with")
+	f.StringVar(&o.clientKeyRole, "clientkey-role", "submit", "with --acl: role of the tokens the upstream clientkey handshake hands out")
+	f.DurationVar(&o.clientKeyTTL, "clientkey-ttl", time.Hour, "with --acl: how long a clientkey handshake token lives")
 	return cmd
 }
 
@@ -241,6 +250,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 			EvalGCAge:        o.evalGCAge,
 			TLS:              tlsID,
 			NodeLostGrace:    o.nodeLostGrace, LeaderNodeGrace: o.leaderNodeGrace, ReplicaDeadGrace: o.replicaDeadGrace,
+			ACL: o.acl, ClientKeyRole: o.clientKeyRole, ClientKeyTTL: o.clientKeyTTL,
 		})
 		if err != nil {
 			return err
@@ -339,7 +349,13 @@ func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, adv
 		}
 		return append(out, remote...)
 	}
-	c, err := client.New(hosts(), append(clientOpts, client.WithHostsFunc(hosts))...)
+	opts := append(clientOpts, client.WithHostsFunc(hosts))
+	if o.nodeToken != "" {
+		opts = append(opts, client.WithToken(o.nodeToken))
+	} else if o.acl {
+		logger.Warn("ACLs are on but this compute node has no --node-token: the replicas will refuse it until it has one")
+	}
+	c, err := client.New(hosts(), opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,8 @@ func agreedLeaderAmong(ctx context.Context, replicas []*Process) (*Process, erro
 	for _, p := range replicas {
 		// A short bound per request: one slow replica must not stall the poll.
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		r, err := p.Get(rctx, "/api/v1/operator/raft")
+		// The replicas' own status endpoint: open even with ACLs on.
+		r, err := p.Get(rctx, "/api/v1/internal/raft-status")
 		cancel()
 		if err != nil {
 			return nil, err

@@ -28,6 +28,9 @@ type Process struct {
 	LogPath    string
 	// TLS, when set, makes URL https and Do use its client.
 	TLS *TLS
+	// Token, when set, is sent as "Authorization: Bearer" by Do (clusters
+	// started with --acl).
+	Token string
 
 	bin string
 	mu  sync.Mutex
@@ -160,6 +163,11 @@ var httpClient = &http.Client{Timeout: 60 * time.Second}
 // Do sends a request to the process's API. body may be nil, []byte, or a
 // value to encode as JSON.
 func (p *Process) Do(ctx context.Context, method, path string, body any) (*Response, error) {
+	return p.DoAs(ctx, p.Token, method, path, body)
+}
+
+// DoAs is Do sending token (none when empty) instead of p.Token.
+func (p *Process) DoAs(ctx context.Context, token, method, path string, body any) (*Response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -178,6 +186,9 @@ func (p *Process) Do(ctx context.Context, method, path string, body any) (*Respo
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	hc := httpClient
 	if p.TLS != nil {
