@@ -151,6 +151,8 @@ func (ac *applyCtx) dispatch(pos int, cmd Command) (any, error) {
 		return nilOnError(ac.idempotencyPrune(c))
 	case *EvalGCRequest:
 		return nilOnError(ac.evalGC(c))
+	case *JobGCRequest:
+		return nilOnError(ac.jobGC(c))
 	}
 	return nil, fmt.Errorf("%w: %T", ErrUnknownCommand, cmd)
 }

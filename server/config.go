@@ -62,8 +62,13 @@ type Config struct {
 	// new leader waits before declaring any node lost (default 20s).
 	NodeLostGrace   time.Duration
 	LeaderNodeGrace time.Duration
-	// EvalGCAge is how long finished evaluations are kept (default 1h).
+	// EvalGCAge is how long finished evaluations are kept (default 10m):
+	// only open ones matter to the scheduler, and every job leaves several.
 	EvalGCAge time.Duration
+	// JobGCAge is how long terminal jobs (Completed, Failed, Stopped) are
+	// kept, with their executions, history and evaluations; 0 keeps them
+	// forever (the command line's default is 72h).
+	JobGCAge time.Duration
 	// EnableDebug serves Go's profiler under /debug/pprof.
 	EnableDebug bool
 	// ReplicaDeadGrace is how long a replica may be gone before the leader
@@ -86,7 +91,7 @@ type RaftTuning struct {
 	SnapshotThreshold uint64
 	SnapshotInterval  time.Duration
 	// TrailingLogs is how many entries a snapshot leaves in the log so slow
-	// followers catch up without a snapshot (default 10240).
+	// followers catch up without a snapshot (default 2048).
 	TrailingLogs uint64
 	// MaxInflightApplies bounds how many batched entries the leader keeps
 	// in flight at once (default 2): more in flight means more pipelining,
@@ -128,7 +133,7 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.RequestTimeout, 30*time.Second)
 	setDefault(&c.MaxBodyBytes, 10<<20)
 	setDefault(&c.IdempotencyWindow, 24*time.Hour)
-	setDefault(&c.EvalGCAge, time.Hour)
+	setDefault(&c.EvalGCAge, 10*time.Minute)
 	setDefault(&c.NodeLostGrace, 5*time.Second)
 	setDefault(&c.LeaderNodeGrace, 20*time.Second)
 	setDefault(&c.ReplicaDeadGrace, 5*time.Minute)
@@ -138,7 +143,10 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.Raft.MaxInflightApplies, 2)
 	setDefault(&c.Raft.MaxBatch, 512)
 	setDefault(&c.Raft.SnapshotThreshold, 8192)
-	setDefault(&c.Raft.TrailingLogs, 10240)
+	// A snapshot is cheap to send (a follower further behind installs one
+	// in seconds), and every entry kept is disk a replica holds: keep a
+	// quarter of the snapshot interval.
+	setDefault(&c.Raft.TrailingLogs, 2048)
 	return nil
 }
 
