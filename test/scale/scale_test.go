@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -151,4 +152,11 @@ func TestScale(t *testing.T) {
 	}
 	t.Logf("new replica %s serving at leader index %d after %v", nr.ID, li.Index(), d.Round(10*time.Millisecond))
 	report("final")
+	if out != "" {
+		for _, p := range cl.Replicas {
+			if b, err := os.ReadFile(p.LogPath); err == nil {
+				_ = os.WriteFile(filepath.Join(out, p.ID+".log"), b, 0o644)
+			}
+		}
+	}
 }
