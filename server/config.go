@@ -87,7 +87,8 @@ type RaftTuning struct {
 	LeaderLeaseTimeout time.Duration
 	CommitTimeout      time.Duration
 	// SnapshotThreshold is how many log entries since the last snapshot
-	// trigger a new one (default 8192).
+	// trigger a new one (default 1024), checked every SnapshotInterval
+	// (default 30s).
 	SnapshotThreshold uint64
 	SnapshotInterval  time.Duration
 	// TrailingLogs is how many entries a snapshot leaves in the log so slow
@@ -142,7 +143,11 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.Raft.LeaderLeaseTimeout, 250*time.Millisecond)
 	setDefault(&c.Raft.MaxInflightApplies, 2)
 	setDefault(&c.Raft.MaxBatch, 512)
-	setDefault(&c.Raft.SnapshotThreshold, 8192)
+	// Entries are batches of up to MaxBatch commands, so 8192 of them could
+	// be millions of commands for a restarted replica to replay: snapshot
+	// after 1024, checked every 30s, so a restart replays seconds of log.
+	setDefault(&c.Raft.SnapshotThreshold, 1024)
+	setDefault(&c.Raft.SnapshotInterval, 30*time.Second)
 	// A snapshot is cheap to send (a follower further behind installs one
 	// in seconds), and every entry kept is disk a replica holds: keep a
 	// quarter of the snapshot interval.

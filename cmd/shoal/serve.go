@@ -103,7 +103,7 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.DurationVar(&o.raft.ElectionTimeout, "raft-election-timeout", 500*time.Millisecond, "candidate's wait for votes before it retries")
 	f.DurationVar(&o.raft.LeaderLeaseTimeout, "raft-leader-lease-timeout", 250*time.Millisecond, "how long a leader keeps leading without hearing from a quorum")
 	f.DurationVar(&o.raft.CommitTimeout, "raft-commit-timeout", 50*time.Millisecond, "longest wait before a heartbeat carries the commit index")
-	f.Uint64Var(&o.raft.SnapshotThreshold, "raft-snapshot-threshold", 8192, "log entries between snapshots")
+	f.Uint64Var(&o.raft.SnapshotThreshold, "raft-snapshot-threshold", 1024, "log entries between snapshots")
 	f.IntVar(&o.raft.MaxInflightApplies, "raft-max-inflight", 2, "batched Raft entries the leader keeps in flight (fewer: bigger batches)")
 	f.IntVar(&o.raft.MaxBatch, "raft-max-batch", 512, "most commands packed into one Raft entry")
 	f.DurationVar(&o.nodeLostGrace, "node-lost-grace", 5*time.Second, "how long a compute node may be gone from gossip (after gossip's own failure detection) before the leader declares it lost")
