@@ -19,7 +19,7 @@ DEMO_ENV      = SHOAL_BIN=$(BIN) SHOAL_IMAGE=$(IMAGE) SHOAL_PROJECT=$(DEMO_PROJE
                 SHOAL_DEMO_DATA=$(DEMO_DATA) SHOAL_BUSYBOX=$(DEMO_BUSYBOX) \
                 SHOAL_WASM=bin/hello.wasm COMPOSE="$(COMPOSE)"
 
-.PHONY: build test unit lint run bench soak failover-bench clean image demo demo-down
+.PHONY: build test unit lint run bench soak failover-bench clean image demo demo-down soak-scale scale
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shoal
@@ -89,3 +89,14 @@ chaos: build
 chaos-smoke: build
 	SHOAL_CHAOS=1 SHOAL_BINARY=$(CURDIR)/$(BIN) CHAOS_DURATION=2m CHAOS_NEMESES=isolate-leader,pause,kill \
 	CHAOS_SEED=$(CHAOS_SEED) $(GO) test -count=1 -timeout 20m -v -run '^TestChaos$$|^TestChaosCatchesStaleReads$$' ./test/chaos/
+
+## soak-scale: creates at ~500 jobs/s for 20 minutes on 3 replicas + 2 compute nodes with
+## --job-gc-age 2m; a line a minute with each replica's RSS and data folder, the jobs stored and
+## a follower's list p99. Knobs: SHOAL_SOAK_DURATION (e.g. 7m), SHOAL_SOAK_RATE, SHOAL_SOAK_GC_AGE.
+soak-scale: build
+	SHOAL_SOAK_SCALE=1 SHOAL_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -v -run '^TestSoakScale$$' ./test/scale/
+
+## scale: SHOAL_SCALE_JOBS (default 20000) completed jobs on 3 replicas: RSS, follower list p99s,
+## restart and catch-up times; SHOAL_SCALE_OUT=dir keeps heap profiles and replica logs.
+scale: build
+	SHOAL_SCALE_JOBS=$${SHOAL_SCALE_JOBS:-20000} SHOAL_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 90m -v -run '^TestScale$$' ./test/scale/

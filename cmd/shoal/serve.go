@@ -46,6 +46,9 @@ type serveOptions struct {
 	schedulerWorkers                 int
 	enableDebug                      bool
 	evalGCAge                        time.Duration
+	// Retention and memory (issue 10).
+	jobGCAge    time.Duration
+	memoryLimit string
 
 	labels       map[string]string
 	engines      []string
@@ -108,7 +111,7 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.DurationVar(&o.raft.ElectionTimeout, "raft-election-timeout", 500*time.Millisecond, "candidate's wait for votes before it retries")
 	f.DurationVar(&o.raft.LeaderLeaseTimeout, "raft-leader-lease-timeout", 250*time.Millisecond, "how long a leader keeps leading without hearing from a quorum")
 	f.DurationVar(&o.raft.CommitTimeout, "raft-commit-timeout", 50*time.Millisecond, "longest wait before a heartbeat carries the commit index")
-	f.Uint64Var(&o.raft.SnapshotThreshold, "raft-snapshot-threshold", 8192, "log entries between snapshots")
+	f.Uint64Var(&o.raft.SnapshotThreshold, "raft-snapshot-threshold", 1024, "log entries between snapshots")
 	f.IntVar(&o.raft.MaxInflightApplies, "raft-max-inflight", 2, "batched Raft entries the leader keeps in flight (fewer: bigger batches)")
 	f.IntVar(&o.raft.MaxBatch, "raft-max-batch", 512, "most commands packed into one Raft entry")
 	f.DurationVar(&o.nodeLostGrace, "node-lost-grace", 5*time.Second, "how long a compute node may be gone from gossip (after gossip's own failure detection) before the leader declares it lost")
@@ -118,7 +121,9 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.DurationVar(&o.defaultQueue, "default-queue-timeout", 5*time.Minute, "QueueTimeout given to tasks that set none: how long a job waits for a node before it fails")
 	f.IntVar(&o.schedulerWorkers, "scheduler-workers", 0, "scheduler workers on the leader (default 64: workers mostly wait for their plans to commit)")
 	f.BoolVar(&o.enableDebug, "enable-debug", false, "serve Go's profiler under /debug/pprof on the API port")
-	f.DurationVar(&o.evalGCAge, "eval-gc-age", time.Hour, "how long finished evaluations are kept in the replicated state")
+	f.DurationVar(&o.evalGCAge, "eval-gc-age", 10*time.Minute, "how long finished evaluations are kept in the replicated state")
+	f.DurationVar(&o.jobGCAge, "job-gc-age", 72*time.Hour, "how long terminal jobs (completed, failed, stopped) are kept, with their executions and history; 0 keeps them forever")
+	f.StringVar(&o.memoryLimit, "memory-limit", defaultMemoryLimit, "soft limit on the Go heap (e.g. 400MiB, 2GiB; 0 for none): past it the garbage collector works harder instead of growing the process. GOMEMLIMIT overrides it")
 
 	f.StringToStringVar(&o.labels, "labels", nil, "compute node labels, key=value pairs (comma-separated)")
 	f.StringSliceVar(&o.engines, "engines", nil, "execution engines to offer: docker, wasm, noop (default: all that work here)")
@@ -157,6 +162,9 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 		// memory for fewer collections bought ~15% more end-to-end jobs/s in
 		// the benchmark. GOGC (and GOMEMLIMIT) still override it.
 		debug.SetGCPercent(serveGCPercent)
+	}
+	if err := applyMemoryLimit(o.memoryLimit, logger); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(o.dataDir, 0o750); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
@@ -249,6 +257,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 			UnsafeStaleReads: unsafeStaleReads(logger),
 			EvalGCAge:        o.evalGCAge,
 			TLS:              tlsID,
+			JobGCAge:         o.jobGCAge,
 			NodeLostGrace:    o.nodeLostGrace, LeaderNodeGrace: o.leaderNodeGrace, ReplicaDeadGrace: o.replicaDeadGrace,
 			ACL: o.acl, ClientKeyRole: o.clientKeyRole, ClientKeyTTL: o.clientKeyTTL,
 		})
