@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/shoal-io/shoal/internal/httplimit"
 )
 
 // This file is the one place where the replica opens listeners and builds
@@ -49,10 +50,10 @@ func newPeerClient() *http.Client {
 	}}
 }
 
+// newHTTPServer serves the API with the limits every Shoal server puts on
+// slow or greedy clients (httplimit: header and request read timeouts, idle
+// keep-alives, header size; no write timeout, for blocking queries, log
+// streams and downloads).
 func newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	return httplimit.Default().Apply(&http.Server{Handler: h})
 }
