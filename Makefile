@@ -100,3 +100,18 @@ soak-scale: build
 ## restart and catch-up times; SHOAL_SCALE_OUT=dir keeps heap profiles and replica logs.
 scale: build
 	SHOAL_SCALE_JOBS=$${SHOAL_SCALE_JOBS:-20000} SHOAL_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 90m -v -run '^TestScale$$' ./test/scale/
+
+## fuzz: every Go fuzz target, one at a time (go test -fuzz takes one package and one target),
+## each for FUZZTIME (CI: make fuzz FUZZTIME=10s). A crash stops the run and leaves its input
+## under the package's testdata/fuzz/<Target>/: fix it and commit that file as a seed.
+FUZZTIME  ?= 60s
+FUZZFLAGS ?=
+FUZZ_TARGETS := ./api:FuzzJobSpec ./api:FuzzLabelSelector ./fsm:FuzzNextToken ./fsm:FuzzDecodeCommand \
+                ./fsm:FuzzRestore ./server:FuzzListQuery ./server:FuzzComputeReport ./cmd/shoal:FuzzExtractTarGz
+.PHONY: fuzz
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "== $$name in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg; \
+	done

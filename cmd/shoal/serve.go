@@ -131,7 +131,7 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.StringVar(&o.memory, "memory", "", "memory the compute node offers, e.g. 8gb (default: detected)")
 	f.StringVar(&o.disk, "disk", "", "disk the compute node offers, e.g. 100gb (default: detected)")
 	f.IntVar(&o.gpu, "gpu", 0, "GPUs the compute node offers (default: detected)")
-	f.StringSliceVar(&o.allowedPaths, "allowed-local-paths", nil, "host folders localDirectory inputs may read (comma-separated)")
+	f.StringSliceVar(&o.allowedPaths, "allowed-local-paths", nil, "host folders localDirectory inputs may read and docker jobs may mount (comma-separated; default none)")
 	f.DurationVar(&o.noopDelay, "noop-delay", 0, "how long a noop execution runs")
 
 	// TLS: all three files turn it on for every connection (see README,
@@ -242,6 +242,12 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	}()
 
 	if o.orchestrator {
+		// tlsOn and aclOn follow --tls-cert-file and --acl once those
+		// flags are part of serve; without them the API checks nothing.
+		tlsOn, aclOn := false, false
+		if w := exposureWarning(o.apiAddr, o.dev, tlsOn, aclOn); w != "" {
+			logger.Warn(w)
+		}
 		srv, err := server.New(server.Config{
 			NodeID: o.nodeID, DataDir: o.dataDir,
 			APIAddr: o.apiAddr, AdvertiseAPIAddr: advAPI,
