@@ -68,3 +68,9 @@ demo: build
 ## demo-down: remove the demo cluster: containers, network, volumes, data folder.
 demo-down:
 	$(DEMO_ENV) bash deploy/demo.sh down
+
+## bench-compare: the create benchmark with the binary built at OLD=<git ref> and with the work
+## tree, alternating ROUNDS (default 2) times on this machine; prints both columns and new/old.
+.PHONY: bench-compare
+bench-compare:
+	OLD=$(OLD) ROUNDS=$(or $(ROUNDS),2) bash test/bench/compare.sh

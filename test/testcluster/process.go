@@ -101,6 +101,16 @@ func (p *Process) signalAndWait(sig syscall.Signal) {
 	}
 }
 
+// Pid is the running process's ID, or 0 when it is not running.
+func (p *Process) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // Pause freezes the process (SIGSTOP); Resume thaws it (SIGCONT).
 func (p *Process) Pause() error  { return p.signal(syscall.SIGSTOP) }
 func (p *Process) Resume() error { return p.signal(syscall.SIGCONT) }
