@@ -58,8 +58,10 @@ type Config struct {
 	// (default 64).
 	SchedulerWorkers int
 	// NodeLostGrace is how long a compute node may be gone from gossip before
-	// the leader declares it lost (default 5s); LeaderNodeGrace is how long a
-	// new leader waits before declaring any node lost (default 20s).
+	// the leader declares it lost (default 2s, on top of gossip's own
+	// detection: see DESIGN.md, "Compute node loss timing"); LeaderNodeGrace
+	// is how long a new leader waits before declaring any node lost
+	// (default 20s).
 	NodeLostGrace   time.Duration
 	LeaderNodeGrace time.Duration
 	// EvalGCAge is how long finished evaluations are kept (default 1h).
@@ -133,7 +135,7 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.MaxBodyBytes, 10<<20)
 	setDefault(&c.IdempotencyWindow, 24*time.Hour)
 	setDefault(&c.EvalGCAge, time.Hour)
-	setDefault(&c.NodeLostGrace, 5*time.Second)
+	setDefault(&c.NodeLostGrace, 2*time.Second)
 	setDefault(&c.LeaderNodeGrace, 20*time.Second)
 	setDefault(&c.ReplicaDeadGrace, 5*time.Minute)
 	setDefault(&c.Raft.HeartbeatTimeout, 500*time.Millisecond)
