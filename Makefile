@@ -74,3 +74,8 @@ demo-down:
 .PHONY: bench-compare
 bench-compare:
 	OLD=$(OLD) ROUNDS=$(or $(ROUNDS),2) bash test/bench/compare.sh
+
+## test-bolt: the fault and workload tests with the raft-boltdb log store (the default is wal).
+.PHONY: test-bolt
+test-bolt: build
+	SHOAL_TEST_REPLICA_ARGS="--raft-log-store bolt" $(GO) test -race -count=1 -timeout 25m ./test/fault/ ./test/workload/
