@@ -196,9 +196,9 @@ func BenchmarkCreates(b *testing.B) {
 	}
 	fmt.Fprintf(&sb, "  shoal replicas idle, CPU: %s\n", strings.Join(idleParts, ", "))
 	if !shoalOnly {
-		fmt.Fprintf(&sb, "\n  %-32s %12s %12s %12s\n", "shoal ÷ ceiling", "rate@64", "p99@64", "p50@1")
+		fmt.Fprintf(&sb, "\n  %-40s %12s %12s %12s\n", "shoal ÷ ceiling", "rate@64", "p99@64", "p50@1")
 		for _, ceil := range [][2]point{{bare1, bare64}, {http1, http64}} {
-			fmt.Fprintf(&sb, "  %-32s %11.2fx %11.2fx %11.2fx\n", ceil[1].name+" (target ≥0.4, ≤3, ≤2.5)",
+			fmt.Fprintf(&sb, "  %-40s %11.2fx %11.2fx %11.2fx\n", ceil[1].name+" (target ≥0.4, ≤3, ≤2.5)",
 				shoal64.r.Rate()/ceil[1].r.Rate(), float64(shoal64.r.P99)/float64(ceil[1].r.P99), float64(shoal1.r.P50)/float64(ceil[0].r.P50))
 		}
 	}
