@@ -115,3 +115,14 @@ fuzz:
 	  echo "== $$name in $$pkg for $(FUZZTIME)"; \
 	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg; \
 	done
+
+## bench-compare: the create benchmark with the binary built at OLD=<git ref> and with the work
+## tree, alternating ROUNDS (default 2) times on this machine; prints both columns and new/old.
+.PHONY: bench-compare
+bench-compare:
+	OLD=$(OLD) ROUNDS=$(or $(ROUNDS),2) bash test/bench/compare.sh
+
+## test-bolt: the fault and workload tests with the raft-boltdb log store (the default is wal).
+.PHONY: test-bolt
+test-bolt: build
+	SHOAL_TEST_REPLICA_ARGS="--raft-log-store bolt" $(GO) test -race -count=1 -timeout 25m ./test/fault/ ./test/workload/

@@ -59,8 +59,10 @@ type Config struct {
 	// (default 64).
 	SchedulerWorkers int
 	// NodeLostGrace is how long a compute node may be gone from gossip before
-	// the leader declares it lost (default 5s); LeaderNodeGrace is how long a
-	// new leader waits before declaring any node lost (default 20s).
+	// the leader declares it lost (default 2s, on top of gossip's own
+	// detection: see DESIGN.md, "Compute node loss timing"); LeaderNodeGrace
+	// is how long a new leader waits before declaring any node lost
+	// (default 20s).
 	NodeLostGrace   time.Duration
 	LeaderNodeGrace time.Duration
 	// EvalGCAge is how long finished evaluations are kept (default 10m):
@@ -120,6 +122,10 @@ type RaftTuning struct {
 	MaxInflightApplies int
 	// MaxBatch caps how many commands share one entry (default 512).
 	MaxBatch int
+	// LogStore is where the Raft log lives: LogStoreWAL (raft-wal, the
+	// default) or LogStoreBolt (raft-boltdb, in raft.db with the stable
+	// store). A data folder keeps the store it was created with.
+	LogStore string
 }
 
 func (c *Config) setDefaults() error {
@@ -155,7 +161,7 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.MaxBodyBytes, 10<<20)
 	setDefault(&c.IdempotencyWindow, 24*time.Hour)
 	setDefault(&c.EvalGCAge, 10*time.Minute)
-	setDefault(&c.NodeLostGrace, 5*time.Second)
+	setDefault(&c.NodeLostGrace, 2*time.Second)
 	setDefault(&c.LeaderNodeGrace, 20*time.Second)
 	setDefault(&c.ReplicaDeadGrace, 5*time.Minute)
 	setDefault(&c.ClientKeyRole, api.RoleSubmit)
@@ -168,6 +174,12 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.Raft.LeaderLeaseTimeout, 250*time.Millisecond)
 	setDefault(&c.Raft.MaxInflightApplies, 2)
 	setDefault(&c.Raft.MaxBatch, 512)
+	if c.Raft.LogStore == "" {
+		c.Raft.LogStore = DefaultLogStore
+	}
+	if !ValidLogStore(c.Raft.LogStore) {
+		return fmt.Errorf("server: unknown Raft log store %q: use %s or %s", c.Raft.LogStore, LogStoreBolt, LogStoreWAL)
+	}
 	// Entries are batches of up to MaxBatch commands, so 8192 of them could
 	// be millions of commands for a restarted replica to replay: snapshot
 	// after 1024, checked every 30s, so a restart replays seconds of log.
