@@ -30,7 +30,7 @@ func (s *Server) router() http.Handler {
 	})
 
 	r.Route("/api/v1/orchestrator", func(r chi.Router) {
-		create := s.leaderWrite(hasIdempotencyToken, s.createJob)
+		create := s.timeCreates(s.leaderWrite(hasIdempotencyToken, s.createJob))
 		r.Put("/jobs", create)
 		r.Post("/jobs", create)
 		r.Get("/jobs", s.handleListJobs)
@@ -69,11 +69,12 @@ func (s *Server) router() http.Handler {
 	})
 	r.Get("/api/v1/auth", s.handleAuthMethods)
 	r.Get("/api/v1/internal/read-index", s.handleReadIndex)
+	s.uiRoutes(r)
 	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	if s.cfg.EnableDebug {
 		r.Mount("/debug", middleware.Profiler())
 	}
-	return r
+	return s.withUI(r)
 }
 
 // requestID gives every request an ID (the client's X-Request-Id if it sent

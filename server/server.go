@@ -45,6 +45,7 @@ type Server struct {
 	pool     *membership.Pool
 	peers    *http.Client
 	metrics  *metrics
+	ui       *uiState
 
 	leaderCh         chan bool
 	leaderReady      atomic.Bool
@@ -70,6 +71,7 @@ func New(cfg Config) (*Server, error) {
 		pool:     cfg.Pool,
 		peers:    newPeerClient(),
 		leaderCh: make(chan bool, 8),
+		ui:       newUIState(),
 	}
 	s.metrics = newMetrics(s)
 	s.fsm = fsm.New(fsm.Config{Logger: s.logger.With("component", "fsm")})
@@ -231,7 +233,10 @@ type planner struct{ s *Server }
 
 func (p *planner) SubmitPlan(ctx context.Context, plan *fsm.Plan) (*fsm.PlanResult, uint64, error) {
 	plan.Now = now()
-	return applyAs[*fsm.PlanResult](ctx, p.s, plan)
+	observed := p.s.observeSchedulingLag(plan)
+	res, index, err := applyAs[*fsm.PlanResult](ctx, p.s, plan)
+	observed(err)
+	return res, index, err
 }
 
 func (p *planner) UpdateEvals(ctx context.Context, evals []*api.Evaluation) error {
