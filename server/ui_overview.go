@@ -56,14 +56,14 @@ type replicaStatus struct {
 
 // uiOverview is GET /api/v1/ui/overview.
 type uiOverview struct {
-	ServedBy  string            `json:"ServedBy"`
-	Leader    string            `json:"Leader"`
-	Index     uint64            `json:"Index"`
-	Replicas  []*replicaStatus  `json:"Replicas"`
-	JobCounts map[string]int    `json:"JobCounts"`
-	Jobs      int               `json:"Jobs"`
-	Charts    series.Chart      `json:"Charts"`
-	Nodes     map[string]int    `json:"Nodes"`
+	ServedBy  string           `json:"ServedBy"`
+	Leader    string           `json:"Leader"`
+	Index     uint64           `json:"Index"`
+	Replicas  []*replicaStatus `json:"Replicas"`
+	JobCounts map[string]int   `json:"JobCounts"`
+	Jobs      int              `json:"Jobs"`
+	Charts    series.Chart     `json:"Charts"`
+	Nodes     map[string]int   `json:"Nodes"`
 }
 
 func (s *Server) handleUIReplica(w http.ResponseWriter, r *http.Request) {

@@ -33,7 +33,7 @@ export async function render(root, ctx) {
         panel(h("span", {}, "Logs ", logStatus),
           h("div", { class: "actions" }, h("label", { class: "inline" }, "Execution ", logExecSel),
             h("label", { class: "inline" }, logFollow, "Follow"), reconnect),
-          h("div", { class: "logs-gap" }), logBox)),
+          logBox)),
       h("div", { class: "stack" }, panel("History", timeline), panel("Spec", spec))));
 
   const r = await role();
@@ -93,7 +93,7 @@ export async function render(root, ctx) {
       actions.appendChild(stop);
     }
     replace(head,
-      h("div", {}, h("h1", {}, job.Name && job.Name !== job.ID ? job.Name : "Job ", h("span", { class: "mono", id: "job-id" }, job.ID)),
+      h("div", {}, h("h1", {}, job.Name && job.Name !== job.ID ? job.Name : "Job", " ", h("span", { class: "mono title-id", id: "job-id" }, job.ID)),
         h("div", { class: "sub state-line" }, jobStateBadge(job.State.StateType), h("span", {}, `${job.Type} · namespace ${job.Namespace}`),
           job.State.Message ? h("span", { class: "muted", id: "job-message" }, job.State.Message) : null)),
       actions);
@@ -156,7 +156,7 @@ export async function render(root, ctx) {
         what = h("span", {}, "Event");
       }
       return h("li", { class: cls },
-        h("div", { class: "when" }, fmtTime(t), start && t ? ` · +${fmtDuration(t - start)}` : ""),
+        h("div", { class: "when" }, fmtTime(t), start && t ? ` · +${t - start < 1 ? "0ms" : fmtDuration(t - start)}` : ""),
         h("div", { class: "what" }, what),
         ev.Comment ? h("div", { class: "comment" }, ev.Comment) : null);
     })) : h("p", { class: "empty" }, "No events yet."));

@@ -38,7 +38,7 @@ function draw(body, n, execs, truncated) {
   const v = n.BacalhauVersion || {};
   replace(body,
     h("div", { class: "page-head" }, h("div", {},
-      h("h1", {}, "Node ", h("span", { class: "mono", id: "node-id" }, n.NodeID)),
+      h("h1", {}, "Node ", h("span", { class: "mono title-id", id: "node-id" }, n.NodeID)),
       h("div", { class: "sub state-line" }, connectionBadge(n.Connection), h("span", {}, n.NodeType), n.Approval ? h("span", { class: "muted" }, n.Approval) : null))),
     h("div", { class: "grid two" },
       panel("Node", h("dl", { class: "kv", id: "node-info" },

@@ -30,7 +30,7 @@ export async function render(root, ctx) {
         ["CPU", ci((n, c) => meter(used(n, "CPU"), c.MaxCapacity.CPU || 0, fmtCPU))],
         ["Memory", ci((n, c) => meter(used(n, "Memory"), c.MaxCapacity.Memory || 0, fmtBytes))],
         ["Disk", ci((n, c) => meter(used(n, "Disk"), c.MaxCapacity.Disk || 0, fmtBytes))],
-        ["Running", ci((n, c) => `${c.RunningExecutions} · ${c.EnqueuedExecutions} queued`)],
+        ["Running", ci((n, c) => `${c.RunningExecutions} running · ${c.EnqueuedExecutions} queued`)],
       ], resp.Nodes || [], "No node matches."));
     } catch (e) {
       if (stopped) return;
