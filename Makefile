@@ -68,3 +68,8 @@ demo: build
 ## demo-down: remove the demo cluster: containers, network, volumes, data folder.
 demo-down:
 	$(DEMO_ENV) bash deploy/demo.sh down
+
+## ui-test: the web UI in headless Chromium (3 replicas + a compute node, browser on a follower);
+## screenshots of every page at 1400x900 and 390x844 go to ./ui-screenshots.
+ui-test: build
+	SHOAL_UI_SCREENSHOTS=$(CURDIR)/ui-screenshots SHOAL_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 8m -v -run '^TestBrowser$$' ./test/ui/

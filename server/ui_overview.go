@@ -68,8 +68,10 @@ type uiOverview struct {
 
 func (s *Server) handleUIReplica(w http.ResponseWriter, r *http.Request) {
 	st := s.localReplicaStatus()
-	raw := s.ui.live.Snapshot()
-	st.Series = &raw
+	if r.URL.Query().Get("series") != "false" {
+		raw := s.ui.live.Snapshot()
+		st.Series = &raw
+	}
 	writeJSON(w, http.StatusOK, s.fsm.State().Index(), st)
 }
 

@@ -99,11 +99,16 @@ export async function download(path, filename) {
 }
 
 // role returns the token's role, or "management" when ACLs are off (every
-// action is allowed then). Actions the role cannot do are hidden.
+// action is allowed then). Actions the role cannot do are hidden. Without a
+// token, a read that succeeds says ACLs are off; only a 401 asks for one.
 let roleCache = null;
 export function role() {
   if (!roleCache) {
     roleCache = (async () => {
+      if (!token()) {
+        const probe = await fetch("/api/v1/agent/node", { headers: { Accept: "application/json" } });
+        if (probe.status !== 401) return { role: "management", acl: false };
+      }
       try {
         const self = await call("GET", "/api/v1/acl/token/self");
         return { role: (self && self.Role) || "read", acl: true, name: self && self.Name, namespace: self && self.Namespace };

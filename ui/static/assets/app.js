@@ -93,11 +93,10 @@ dialog.addEventListener("cancel", (e) => e.preventDefault());
 const whoami = document.getElementById("whoami");
 async function header() {
   try {
-    const [raft, self, r] = await Promise.all([api.get("/api/v1/operator/raft"), api.get("/api/v1/agent/node"), api.role()]);
-    const me = (raft.Servers || []).find((s) => s.ID === self.NodeID);
-    const roleName = raft.Leader === self.NodeID ? "leader" : me ? (me.Voter ? "follower" : "non-voter") : "replica";
-    const parts = [h("span", { id: "served-by", "data-replica": self.NodeID, "data-role": roleName, title: "The replica serving this page" },
-      "replica ", h("b", {}, self.NodeID), ` · ${roleName}`)];
+    const [me, r] = await Promise.all([api.get("/api/v1/ui/replica?series=false"), api.role()]);
+    const roleName = me.Role.toLowerCase();
+    const parts = [h("span", { id: "served-by", "data-replica": me.ID, "data-role": roleName, title: "The replica serving this page" },
+      "replica ", h("b", {}, me.ID), ` · ${roleName}`)];
     if (r.acl) {
       parts.push(h("span", {}, `token: ${r.role}`), h("button", { type: "button", onclick: () => { api.setToken(""); location.reload(); } }, "Sign out"));
     }

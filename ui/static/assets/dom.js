@@ -163,7 +163,7 @@ export function table(cols, rows, empty) {
   if (!rows.length) return h("p", { class: "empty" }, empty || "Nothing here.");
   return h("div", { class: "table-wrap" }, h("table", { class: "cards" },
     h("thead", {}, h("tr", {}, cols.map(([t, , cls]) => h("th", { class: cls }, t)))),
-    h("tbody", {}, rows.map((r) => h("tr", {}, cols.map(([t, f, cls]) => h("td", { class: cls, "data-label": t }, f(r))))))));
+    h("tbody", {}, rows.map((r) => h("tr", {}, cols.map(([t, f, cls]) => h("td", { class: cls, "data-label": t }, h("div", { class: "cell" }, f(r)))))))));
 }
 
 export function panel(title, ...children) {

@@ -70,10 +70,10 @@ export async function render(root, ctx) {
         ["Name", (j) => j.Name === j.ID ? h("span", { class: "muted" }, "—") : j.Name],
         ["Type", (j) => j.Type],
         ["State", (j) => jobStateBadge(j.State.StateType)],
-        ["Namespace", (j) => j.Namespace],
+        ["Namespace", (j) => j.Namespace, "opt"],
         ["Labels", (j) => labelChips(j.Labels)],
         ["Created", (j) => timeView(j.CreateTime)],
-        ["Modified", (j) => timeView(j.ModifyTime)],
+        ["Modified", (j) => timeView(j.ModifyTime), "opt"],
       ], jobs, "No job matches."));
       prev.disabled = page === 0;
       next.disabled = !resp.NextToken;
