@@ -76,8 +76,17 @@ func newBrowser(t *testing.T, chrome, base string) *browser {
 		chromedp.Flag("disable-dev-shm-usage", true),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	t.Cleanup(cancelAlloc)
+	return openTab(t, allocCtx, base)
+}
+
+// newTab opens another tab of the same browser on another base URL; its
+// sessionStorage starts empty.
+func (b *browser) newTab(base string) *browser { return openTab(b.t, b.ctx, base) }
+
+func openTab(t *testing.T, parent context.Context, base string) *browser {
+	ctx, cancelCtx := chromedp.NewContext(parent)
+	t.Cleanup(cancelCtx)
 	b := &browser{t: t, ctx: ctx, base: base}
 	chromedp.ListenTarget(ctx, func(ev any) {
 		switch e := ev.(type) {
@@ -100,7 +109,7 @@ func newBrowser(t *testing.T, chrome, base string) *browser {
 		}
 	})
 	if err := chromedp.Run(ctx, log.Enable()); err != nil {
-		t.Fatalf("start %s: %v", chrome, err)
+		t.Fatalf("start the browser: %v", err)
 	}
 	return b
 }
@@ -307,6 +316,8 @@ func TestBrowser(t *testing.T) {
 			b.shoot(shots, p.name+"-"+size.name, size.w, size.h)
 		}
 	}
+	checkACL(t, b, follower.URL(), helloID, shots)
+
 	for _, e := range b.takeErrors() {
 		t.Errorf("the page reported an error: %s", e)
 	}
