@@ -85,7 +85,13 @@ func newBrowser(t *testing.T, chrome, base string) *browser {
 func (b *browser) newTab(base string) *browser { return openTab(b.t, b.ctx, base) }
 
 func openTab(t *testing.T, parent context.Context, base string) *browser {
-	ctx, cancelCtx := chromedp.NewContext(parent)
+	// chromedp logs protocol events it has no handler for (such as a
+	// dialog entering the top layer); they say nothing about the page.
+	ctx, cancelCtx := chromedp.NewContext(parent, chromedp.WithErrorf(func(format string, args ...any) {
+		if msg := fmt.Sprintf(format, args...); !strings.Contains(msg, "unhandled node event") {
+			t.Logf("chromedp: %s", msg)
+		}
+	}))
 	t.Cleanup(cancelCtx)
 	b := &browser{t: t, ctx: ctx, base: base}
 	chromedp.ListenTarget(ctx, func(ev any) {

@@ -1,7 +1,7 @@
 // The app shell: history-API routing over /ui/..., the sign-in dialog when
 // ACLs are on, and the header. Each view is a module whose render(ctx)
 // draws into the main element and returns a cleanup function.
-import { h, replace, problem } from "./dom.js";
+import { h, replace, problem, shortID } from "./dom.js";
 import * as api from "./api.js";
 
 const routes = [
@@ -96,7 +96,7 @@ async function header() {
     const [me, r] = await Promise.all([api.get("/api/v1/ui/replica?series=false"), api.role()]);
     const roleName = me.Role.toLowerCase();
     const parts = [h("span", { id: "served-by", "data-replica": me.ID, "data-role": roleName, title: "The replica serving this page" },
-      "replica ", h("b", {}, me.ID), ` · ${roleName}`)];
+      "replica ", h("b", { title: me.ID }, shortID(me.ID)), ` · ${roleName}`)];
     if (r.acl) {
       parts.push(h("span", {}, `token: ${r.role}`), h("button", { type: "button", onclick: () => { api.setToken(""); location.reload(); } }, "Sign out"));
     }

@@ -107,7 +107,7 @@ export async function render(root, ctx) {
       h("dt", {}, "Labels"), h("dd", {}, labelChips(job.Labels)),
       h("dt", {}, "Created"), h("dd", {}, fmtTime(job.CreateTime)),
       h("dt", {}, "Modified"), h("dd", {}, fmtTime(job.ModifyTime), ` · revision ${job.Revision}`),
-      h("dt", {}, "Executions"), h("dd", {}, summary(execs)))));
+      h("dt", {}, "Executions"), h("dd", {}, summary(execs), fullIDs(execs)))));
   }
 
   function drawExecutions(job, execs) {
@@ -203,6 +203,17 @@ export async function render(root, ctx) {
     clearTimeout(timer);
     if (socket) { socket.onclose = null; socket.close(); }
   };
+}
+
+// fullIDs lists the latest executions with their nodes by full ID, for
+// copying and searching; the tables show short IDs.
+function fullIDs(execs) {
+  if (!execs.length) return null;
+  const shown = execs.slice(0, 5);
+  return h("ul", { class: "full-ids", id: "job-execution-ids" }, shown.map((e) => h("li", {},
+    h("span", { class: "mono" }, e.ID), " on ", h("a", { class: "mono", href: `/ui/nodes/${encodeURIComponent(e.NodeID)}` }, e.NodeID),
+    " · ", execStateName(e.ComputeState.StateType))),
+  execs.length > shown.length ? h("li", { class: "muted" }, `and ${execs.length - shown.length} more`) : null);
 }
 
 function summary(execs) {
