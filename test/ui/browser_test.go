@@ -77,21 +77,22 @@ func newBrowser(t *testing.T, chrome, base string) *browser {
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
-	return openTab(t, allocCtx, base)
+	// chromedp logs protocol events it has no handler for (such as a
+	// dialog entering the top layer); they say nothing about the page.
+	quiet := chromedp.WithErrorf(func(format string, args ...any) {
+		if msg := fmt.Sprintf(format, args...); !strings.Contains(msg, "unhandled node event") {
+			t.Logf("chromedp: %s", msg)
+		}
+	})
+	return openTab(t, allocCtx, base, quiet)
 }
 
 // newTab opens another tab of the same browser on another base URL; its
 // sessionStorage starts empty.
 func (b *browser) newTab(base string) *browser { return openTab(b.t, b.ctx, base) }
 
-func openTab(t *testing.T, parent context.Context, base string) *browser {
-	// chromedp logs protocol events it has no handler for (such as a
-	// dialog entering the top layer); they say nothing about the page.
-	ctx, cancelCtx := chromedp.NewContext(parent, chromedp.WithErrorf(func(format string, args ...any) {
-		if msg := fmt.Sprintf(format, args...); !strings.Contains(msg, "unhandled node event") {
-			t.Logf("chromedp: %s", msg)
-		}
-	}))
+func openTab(t *testing.T, parent context.Context, base string, opts ...chromedp.ContextOption) *browser {
+	ctx, cancelCtx := chromedp.NewContext(parent, opts...)
 	t.Cleanup(cancelCtx)
 	b := &browser{t: t, ctx: ctx, base: base}
 	chromedp.ListenTarget(ctx, func(ev any) {

@@ -17,7 +17,7 @@ export async function render(root, ctx) {
   // tokens[i] is the next_token that opened page i (page 0 has none).
   let tokens = [""];
   let page = 0;
-  let timer = null, stopped = false;
+  let timer = null, stopped = false, lastKey = "";
 
   const sel = (name, options, value) => h("select", { name }, options.map(([v, t]) => h("option", { value: v, selected: v === value }, t)));
   const form = h("form", { class: "filters", id: "job-filters" },
@@ -65,6 +65,10 @@ export async function render(root, ctx) {
       tokens = tokens.slice(0, page + 1);
       if (resp.NextToken) tokens.push(resp.NextToken);
       replace(flash);
+      // Redraw only what changed, so an ID opened to its full form stays open.
+      const key = page + JSON.stringify(resp);
+      if (key === lastKey) { if (!stopped && auto.checked) timer = setTimeout(load, 3000); return; }
+      lastKey = key;
       replace(list, table([
         ["Job", (j) => idView(j.ID, `/ui/jobs/${encodeURIComponent(j.ID)}`)],
         ["Name", (j) => j.Name === j.ID ? h("span", { class: "muted" }, "—") : j.Name],

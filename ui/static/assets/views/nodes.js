@@ -12,13 +12,16 @@ export async function render(root, ctx) {
   form.addEventListener("submit", (e) => { e.preventDefault(); ctx.navigate("/ui/nodes" + q({ labels: labels.value.trim() })); });
   replace(root, h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Nodes"), h("div", { class: "sub" }, "Compute nodes registered with the cluster."))),
     h("section", { class: "panel" }, form, flash, list));
-  let timer = null, stopped = false;
+  let timer = null, stopped = false, lastKey = "";
 
   async function load() {
     try {
       const resp = await get("/api/v1/orchestrator/nodes" + q({ limit: 500, labels: ctx.query.get("labels") || "" }));
       if (stopped || !ctx.gen()) return;
       replace(flash);
+      const key = JSON.stringify(resp);
+      if (key === lastKey) { if (!stopped) timer = setTimeout(load, 5000); return; }
+      lastKey = key;
       const used = (n, k) => Math.max(0, (n.ComputeNodeInfo.MaxCapacity[k] || 0) - (n.ComputeNodeInfo.AvailableCapacity[k] || 0));
       const ci = (f) => (n) => n.ComputeNodeInfo ? f(n, n.ComputeNodeInfo) : h("span", { class: "muted" }, "—");
       replace(list, table([
