@@ -213,7 +213,7 @@ func (s *Server) peerReplicaStatus(r *http.Request, id string) *replicaStatus {
 	st.APIAddr = m.APIAddr
 	ctx, cancel := context.WithTimeout(r.Context(), uiPeerTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+m.APIAddr+"/api/v1/ui/replica", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.net.url(m.APIAddr)+"/api/v1/ui/replica", nil)
 	if err != nil {
 		st.Error = err.Error()
 		return st

@@ -273,7 +273,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// A long-running job: its logs stream live, and Stop stops it.
-	tickID := check.submitYAML(wasmSpec("ticker", "tick\n", true))
+	tickID := check.submitYAML("ticker", wasmSpec("ticker", "tick\n", true))
 	b.open("/ui/jobs/"+tickID, "#job-id")
 	b.waitText("#job-state", "Running", 60*time.Second)
 	b.waitText("#job-logs", "tick", 30*time.Second)
@@ -296,6 +296,7 @@ func TestBrowser(t *testing.T) {
 	check.jobsList(b, "", helloID, tickID)
 	b.open("/ui/jobs?state=Stopped", "#jobs-table table")
 	check.jobsList(b, "Stopped", tickID)
+	check.jobsPaging(b)
 	b.open("/ui/nodes", "#nodes-table table")
 	check.nodesList(b)
 	b.open("/ui/nodes/c1", "#node-executions table")

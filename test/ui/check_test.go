@@ -1,9 +1,13 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -45,15 +49,37 @@ func (c *checker) get(path string, v any) {
 // submit creates a job from a JSON body written with one %s for its name.
 func (c *checker) submit(name, bodyFmt string) string {
 	c.t.Helper()
-	r, err := c.p.Do(c.ctx, http.MethodPut, "/api/v1/orchestrator/jobs", []byte(fmt.Sprintf(bodyFmt, name)))
-	if err != nil || r.Status != http.StatusOK {
-		c.t.Fatalf("create %s: %v %v", name, err, r)
+	return c.create(name, []byte(fmt.Sprintf(bodyFmt, name)))
+}
+
+// create sends a create with an idempotency key, again while the answer is
+// a 503: on a loaded machine leadership can move mid-commit, and the key
+// makes the retry safe.
+func (c *checker) create(key string, body []byte) string {
+	c.t.Helper()
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(c.ctx, http.MethodPut, c.p.URL()+"/api/v1/orchestrator/jobs", bytes.NewReader(body))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "ui-test-"+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			c.t.Fatalf("create %s: %v", key, err)
+		}
+		data, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode == http.StatusServiceUnavailable && attempt < 10 {
+			time.Sleep(time.Second)
+			continue
+		}
+		var put api.PutJobResponse
+		if err != nil || resp.StatusCode != http.StatusOK || json.Unmarshal(data, &put) != nil {
+			c.t.Fatalf("create %s: %v %d %s", key, err, resp.StatusCode, data)
+		}
+		return put.JobID
 	}
-	var resp api.PutJobResponse
-	if err := r.Decode(&resp); err != nil {
-		c.t.Fatal(err)
-	}
-	return resp.JobID
 }
 
 // convert turns a YAML spec into a create body as the UI does.
@@ -66,23 +92,20 @@ func (c *checker) convert(spec string) []byte {
 	return r.Body
 }
 
-func (c *checker) submitYAML(spec string) string {
+func (c *checker) submitYAML(key, spec string) string {
 	c.t.Helper()
-	r, err := c.p.Do(c.ctx, http.MethodPut, "/api/v1/orchestrator/jobs", c.convert(spec))
-	if err != nil || r.Status != http.StatusOK {
-		c.t.Fatalf("create: %v %+v", err, r)
-	}
-	var resp api.PutJobResponse
-	if err := r.Decode(&resp); err != nil {
-		c.t.Fatal(err)
-	}
-	return resp.JobID
+	return c.create(key, c.convert(spec))
 }
 
 // refusal is the API's message for a spec it refuses.
 func (c *checker) refusal(spec string) string {
 	c.t.Helper()
-	r, err := c.p.Do(c.ctx, http.MethodPut, "/api/v1/orchestrator/jobs", c.convert(spec))
+	body := c.convert(spec)
+	r, err := c.p.Do(c.ctx, http.MethodPut, "/api/v1/orchestrator/jobs", body)
+	for attempt := 0; err == nil && r.Status == http.StatusServiceUnavailable && attempt < 10; attempt++ {
+		time.Sleep(time.Second) // no leader for a moment on a loaded machine
+		r, err = c.p.Do(c.ctx, http.MethodPut, "/api/v1/orchestrator/jobs", body)
+	}
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -229,6 +252,37 @@ func (c *checker) jobsList(b *browser, state string, must ...string) {
 		if !slices.Contains(got, id) {
 			c.t.Errorf("job %s is not on the jobs page (state %q)", id, state)
 		}
+	}
+}
+
+// jobsPaging pages through the jobs list ten at a time with the Next button
+// and checks each page against the API's own pages.
+func (c *checker) jobsPaging(b *browser) {
+	c.t.Helper()
+	b.open("/ui/jobs?limit=10", "#jobs-table table")
+	rows := `[...document.querySelectorAll('#jobs-table tbody tr')].map(tr => tr.querySelector('[data-id]').dataset.id)`
+	token := ""
+	for page := 1; ; page++ {
+		var resp api.ListJobsResponse
+		c.get("/api/v1/orchestrator/jobs?limit=10&reverse=true&next_token="+url.QueryEscape(token), &resp)
+		var want []string
+		for _, j := range resp.Jobs {
+			want = append(want, j.ID)
+		}
+		var got []string
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			if got = c.strings(rows, b); slices.Equal(got, want) || time.Now().After(deadline) {
+				break
+			}
+		}
+		if !slices.Equal(got, want) {
+			c.t.Fatalf("jobs page %d lists %v, the API's page %v", page, got, want)
+		}
+		if resp.NextToken == "" {
+			return
+		}
+		token = resp.NextToken
+		b.run("next page", 10*time.Second, chromedp.Click("#jobs-next", chromedp.ByQuery))
 	}
 }
 

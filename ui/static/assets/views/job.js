@@ -37,6 +37,11 @@ export async function render(root, ctx) {
       h("div", { class: "stack" }, panel("History", timeline), panel("Spec", spec))));
 
   const r = await role();
+  const warnings = sessionStorage.getItem("shoal.submit.warnings");
+  sessionStorage.removeItem("shoal.submit.warnings");
+  const warn = warnings ? h("div", { class: "hint", id: "submit-warnings" }, h("b", {}, "The API accepted the job with warnings: "),
+    JSON.parse(warnings).join("; ")) : null;
+  if (warn) head.after(warn);
 
   function openLogs() {
     if (socket) { socket.onclose = null; socket.close(); socket = null; }

@@ -26,7 +26,7 @@ export async function render(root, ctx) {
     h("label", {}, "Labels", h("input", { name: "labels", value: f.labels, placeholder: "team=data,env!=dev" })),
     h("label", {}, "Order by", sel("order_by", orders, f.order_by)),
     h("label", { class: "inline" }, h("input", { type: "checkbox", name: "reverse", checked: f.reverse }), "Newest first"),
-    h("label", {}, "Per page", sel("limit", [["20", "20"], ["50", "50"], ["100", "100"]], String(f.limit))),
+    h("label", {}, "Per page", sel("limit", [["10", "10"], ["20", "20"], ["50", "50"], ["100", "100"]], String(f.limit))),
     h("button", { type: "submit", class: "primary" }, "Apply"));
   const auto = h("input", { type: "checkbox", checked: true, id: "auto-refresh" });
   const status = h("span", { class: "muted", id: "jobs-status" });

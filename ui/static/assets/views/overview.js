@@ -38,8 +38,8 @@ function draw(body, ov, nodes) {
       lineChart("Create latency p99", c.CreateP99Ms, fmtDuration, { color: "#7a4fb3", id: "p99" }),
       lineChart("Scheduling lag (max)", c.SchedulingLagMaxMs, fmtDuration, { color: "#b36a12", id: "lag" })),
     h("div", { class: "grid side", id: "overview-main" },
-      h("div", { class: "stack" }, replicas(ov), nodesPanel(nodes)),
-      h("div", { class: "stack" }, jobCounts(ov))));
+      h("div", { class: "stack" }, replicas(ov)),
+      h("div", { class: "stack" }, jobCounts(ov), nodesPanel(nodes))));
 }
 
 function replicas(ov) {

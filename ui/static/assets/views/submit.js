@@ -42,6 +42,18 @@ export async function render(root, ctx) {
         h("div", { class: "hint" }, h("p", {}, "Fields as upstream's: Type (batch, ops, service, daemon), Count, Constraints, Labels, Tasks[].Engine, Publisher, InputSources, ResultPaths, Resources, Network, Timeouts."),
           h("p", { class: "muted" }, "Engines: docker, wasm, noop. Publishers: local, noop.")))));
   replace(out, h("p", { class: "muted" }, "Problems with the spec show here, with the API's own message."));
+  // One idempotency key per spec text: a submit whose answer was lost (a
+  // leader change mid-commit) can be sent again without making two jobs,
+  // and the replica retries it on its own.
+  let idemKey = "", idemFor = null;
+  const keyFor = (text) => {
+    if (text !== idemFor) {
+      const b = crypto.getRandomValues(new Uint8Array(16));
+      idemKey = "ui-" + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+      idemFor = text;
+    }
+    return idemKey;
+  };
   spec.addEventListener("input", () => sessionStorage.setItem(draftKey, spec.value));
   fill.addEventListener("click", () => { spec.value = example; sessionStorage.setItem(draftKey, spec.value); spec.focus(); });
 
@@ -51,7 +63,7 @@ export async function render(root, ctx) {
     replace(out, h("p", { class: "muted" }, "Submitting…"));
     try {
       const body = await call("POST", "/api/v1/ui/jobspec", spec.value, { contentType: "application/yaml" });
-      const resp = await call("PUT", "/api/v1/orchestrator/jobs", body);
+      const resp = await call("PUT", "/api/v1/orchestrator/jobs", body, { headers: { "Idempotency-Key": keyFor(spec.value) } });
       sessionStorage.removeItem(draftKey);
       if (resp.Warnings && resp.Warnings.length) sessionStorage.setItem("shoal.submit.warnings", JSON.stringify(resp.Warnings));
       ctx.navigate(`/ui/jobs/${encodeURIComponent(resp.JobID)}`);
