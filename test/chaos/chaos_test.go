@@ -81,6 +81,11 @@ func cluster(t *testing.T, env ...string) *Cluster {
 		if err != nil {
 			t.Fatal(err)
 		}
+		wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+		defer cancel()
+		if err := c.WaitHealthy(wctx); err != nil {
+			t.Fatalf("compose project %s: %v", p, err)
+		}
 		return c
 	}
 	root := repoRoot(t)

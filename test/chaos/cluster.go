@@ -370,8 +370,33 @@ func (c *Cluster) WaitLeader(ctx context.Context, among []string) (string, error
 	}
 }
 
-// WaitHealthy waits until every replica answers with a leader known and all
-// replicas voters, and every compute node is registered with the cluster.
+// NonVoters returns the replicas the leader's Raft configuration does not
+// hold as voters.
+func (c *Cluster) NonVoters(ctx context.Context) ([]string, error) {
+	leader, ok := c.Leader(ctx)
+	if !ok {
+		return nil, errors.New("no replica reports itself leader")
+	}
+	r, err := c.Raft(ctx, leader)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, n := range c.Replicas() {
+		voter := false
+		for _, s := range r.Servers {
+			voter = voter || (s.ID == n.Name && s.Voter)
+		}
+		if !voter {
+			missing = append(missing, n.Name)
+		}
+	}
+	return missing, nil
+}
+
+// WaitHealthy waits until every replica answers with a leader known, the
+// leader counts every replica as a voter, and every compute node is
+// registered and connected.
 func (c *Cluster) WaitHealthy(ctx context.Context) error {
 	var last error
 	for {
@@ -396,15 +421,15 @@ func (c *Cluster) healthy(ctx context.Context) error {
 		if r.Leader == "" {
 			return fmt.Errorf("%s knows no leader", n.Name)
 		}
-		voters := 0
-		for _, s := range r.Servers {
-			if s.Voter {
-				voters++
-			}
-		}
-		if voters != len(c.Replicas()) {
-			return fmt.Errorf("%s sees %d voters, want %d", n.Name, voters, len(c.Replicas()))
-		}
+	}
+	// The leader's configuration, not each replica's own: a replica that
+	// was wiped replays old configurations in which it was a voter.
+	missing, err := c.NonVoters(ctx)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the leader does not count %v as voters", missing)
 	}
 	var nodes api.ListNodesResponse
 	sctx, cancel := context.WithTimeout(ctx, 3*time.Second)

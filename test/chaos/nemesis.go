@@ -263,6 +263,11 @@ func (e *nemesisEnv) writeBurst(ctx context.Context, target string, n int) {
 // a new member and catch up from a snapshot.
 func (e *nemesisEnv) churn(ctx context.Context, r *rand.Rand) (string, func(context.Context) error, error) {
 	c := e.c
+	// Removing a voter while another replica is still a non-voter would
+	// leave two voters, and the next fault no quorum: not this nemesis.
+	if missing, err := c.NonVoters(ctx); err != nil || len(missing) > 0 {
+		return "", nil, fmt.Errorf("not every replica is a voter yet (%v, %v)", missing, err)
+	}
 	n, err := e.pickReplica(ctx, r)
 	if err != nil {
 		return "", nil, err
@@ -286,18 +291,14 @@ func (e *nemesisEnv) churn(ctx context.Context, r *rand.Rand) (string, func(cont
 		if err := e.start(ctx, n); err != nil {
 			return err
 		}
-		// Rejoining is part of the fault: wait (bounded) until it votes again.
+		// Rejoining is part of the fault: wait (bounded) until the leader
+		// counts it as a voter again (its own view replays old
+		// configurations in which it was one).
 		wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 		defer cancel()
 		for {
-			if r, err := c.Raft(wctx, n); err == nil {
-				voter := false
-				for _, s := range r.Servers {
-					voter = voter || (s.ID == n && s.Voter)
-				}
-				if voter {
-					return nil
-				}
+			if missing, err := c.NonVoters(wctx); err == nil && !slices.Contains(missing, n) {
+				return nil
 			}
 			select {
 			case <-wctx.Done():

@@ -261,7 +261,8 @@ func PlotLatency(path string, ops []workload.Op, windows []Window, start time.Ti
 		maxLat = max(maxLat, lat)
 		pts[op.Outcome] = append(pts[op.Outcome], plotter.XY{X: op.Call.Sub(start).Seconds(), Y: lat})
 	}
-	top := maxLat * 3
+	// Headroom above the slowest operation for the legend and the labels.
+	top := maxLat * 100
 
 	for i, w := range windows {
 		x0, x1 := w.Start.Sub(start).Seconds(), w.Healed.Sub(start).Seconds()
@@ -272,12 +273,14 @@ func PlotLatency(path string, ops []workload.Op, windows []Window, start time.Ti
 		poly.Color = shade(w.Nemesis)
 		poly.LineStyle.Width = 0
 		p.Add(poly)
-		// Alternate heights so neighbouring labels do not overlap.
-		y := top / 1.6
-		if i%2 == 1 {
-			y = top / 4
+		// Three heights in turn so that neighbouring labels do not overlap;
+		// the detail only while there is room for it.
+		y := top / []float64{6, 18, 50}[i%3]
+		text := w.Nemesis
+		if len(windows) <= 12 {
+			text += "\n" + shortDetail(w)
 		}
-		labels, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x0, Y: y}}, Labels: []string{w.Nemesis + "\n" + shortDetail(w)}})
+		labels, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x0, Y: y}}, Labels: []string{text}})
 		if err != nil {
 			return err
 		}

@@ -8,8 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-io/shoal/api"
@@ -62,9 +64,27 @@ type answer struct {
 	body   []byte
 }
 
-func (c *Client) do(ctx context.Context, t Target, method, path string, body []byte, header http.Header) (*answer, error) {
+// sentError is a transport error after the request was written at least
+// once. Go's transport replays a request that carries an Idempotency-Key
+// when a kept-alive connection breaks, so the error it finally returns
+// (a refused dial, say) can hide an attempt that reached the server.
+type sentError struct{ err error }
+
+func (e *sentError) Error() string { return e.err.Error() + " (after the request was sent)" }
+func (e *sentError) Unwrap() error { return e.err }
+
+func (c *Client) do(ctx context.Context, t Target, method, path string, body []byte, header http.Header) (a *answer, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout())
 	defer cancel()
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
+	})
+	defer func() {
+		if err != nil && wrote.Load() {
+			err = &sentError{err}
+		}
+	}()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)

@@ -136,6 +136,9 @@ func Classify(status int, body []byte, err error) (Outcome, string) {
 // neverSent reports whether a transport error happened before the request
 // could reach the server: the connection was never established.
 func neverSent(err error) bool {
+	if _, ok := errors.AsType[*sentError](err); ok {
+		return false
+	}
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
 }

@@ -37,6 +37,10 @@ func TestClassify(t *testing.T) {
 		{"503 without a body", 503, nil, nil, Unknown, ""},
 		{"500", 500, []byte(`{"Status":500,"Code":"InternalError"}`), nil, Unknown, "InternalError"},
 		{"connection refused", 0, nil, dialErr, Failed, ""},
+		// Go's transport replays a request with an Idempotency-Key when a
+		// kept-alive connection breaks: the refused dial that ends it may
+		// follow an attempt that reached the server.
+		{"refused after the request was sent", 0, nil, &sentError{dialErr}, Unknown, ""},
 		{"connection reset", 0, nil, readErr, Unknown, ""},
 		{"timeout", 0, nil, context.DeadlineExceeded, Unknown, ""},
 	}
