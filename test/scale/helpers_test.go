@@ -100,11 +100,11 @@ func submit(ctx context.Context, t testing.TB, cs []*client.Client, first, n, cl
 						ids[i] = resp.JobID
 						break
 					}
-					if attempt == 5 || ctx.Err() != nil {
+					if attempt == 30 || ctx.Err() != nil {
 						firstErr.CompareAndSwap(nil, err)
 						return
 					}
-					time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
+					time.Sleep(time.Duration(min(attempt, 10)) * 200 * time.Millisecond)
 				}
 			}
 		}()
