@@ -100,7 +100,10 @@ func submit(ctx context.Context, t testing.TB, cs []*client.Client, first, n, cl
 						ids[i] = resp.JobID
 						break
 					}
-					if attempt == 30 || ctx.Err() != nil {
+					if ctx.Err() != nil {
+						return // the run is over (a soak stops its load this way)
+					}
+					if attempt == 30 {
 						firstErr.CompareAndSwap(nil, err)
 						return
 					}
