@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,6 +86,14 @@ func TestSoakScale(t *testing.T) {
 		}
 	}
 	stopLoad()
+	if out := os.Getenv("SHOAL_SCALE_OUT"); out != "" {
+		for _, p := range cl.Replicas {
+			if b, err := os.ReadFile(p.LogPath); err == nil {
+				_ = os.MkdirAll(out, 0o755)
+				_ = os.WriteFile(filepath.Join(out, "soak-"+p.ID+".log"), b, 0o644)
+			}
+		}
+	}
 	n := <-loaded
 	t.Logf("%d jobs created in %s (%.0f/s)", n, duration, float64(n)/duration.Seconds())
 	// Once the first jobs age out the count stays near rate × (age + the
