@@ -8,7 +8,8 @@ import (
 )
 
 const (
-	gcInterval = time.Minute
+	gcInterval  = time.Minute
+	gcFirstPass = 5 * time.Second
 	// evalGCBatch bounds one sweep's Raft entry; a backlog takes a few.
 	evalGCBatch = 5000
 	// evalGCMaxSweeps bounds the sweeps of one round, so a huge backlog is
@@ -25,16 +26,27 @@ const (
 func newGarbageCollector(s *Server) *leaderLoop {
 	return &leaderLoop{run: func(ctx context.Context) {
 		round := 0
-		every(ctx, gcInterval, nil, func() {
+		pass := func() {
 			round++
 			s.collectEvals(ctx)
 			s.collectJobsRound(ctx)
-			if round%tokenPruneEvery == 0 {
+			if round%tokenPruneEvery == 1 {
 				if _, _, err := s.apply(ctx, &fsm.IdempotencyPruneRequest{Now: now()}); err != nil {
 					s.logger.Warn("prune idempotency tokens", "error", err)
 				}
 			}
-		})
+		}
+		// The first pass comes soon after winning an election: on a loaded
+		// cluster leadership can move more often than once an interval, and
+		// a collector that only ever waited for its first tick would never
+		// run at all.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(gcFirstPass):
+		}
+		pass()
+		every(ctx, gcInterval, nil, pass)
 	}}
 }
 

@@ -100,11 +100,14 @@ func submit(ctx context.Context, t testing.TB, cs []*client.Client, first, n, cl
 						ids[i] = resp.JobID
 						break
 					}
-					if attempt == 5 || ctx.Err() != nil {
+					if ctx.Err() != nil {
+						return // the run is over (a soak stops its load this way)
+					}
+					if attempt == 30 {
 						firstErr.CompareAndSwap(nil, err)
 						return
 					}
-					time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
+					time.Sleep(time.Duration(min(attempt, 10)) * 200 * time.Millisecond)
 				}
 			}
 		}()

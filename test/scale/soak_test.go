@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,6 +44,14 @@ func TestSoakScale(t *testing.T) {
 	defer stopLoad()
 	loaded := make(chan int, 1)
 	go func() {
+		// submit fails the test only through t.Fatalf on this goroutine's
+		// caller side: report an empty count instead of blocking the test.
+		defer func() {
+			select {
+			case loaded <- -1:
+			default:
+			}
+		}()
 		ids := submit(loadCtx, t, cs, 0, rate*int(duration/time.Second), 64, rate)
 		n := 0
 		for _, id := range ids {
@@ -77,6 +86,14 @@ func TestSoakScale(t *testing.T) {
 		}
 	}
 	stopLoad()
+	if out := os.Getenv("SHOAL_SCALE_OUT"); out != "" {
+		for _, p := range cl.Replicas {
+			if b, err := os.ReadFile(p.LogPath); err == nil {
+				_ = os.MkdirAll(out, 0o755)
+				_ = os.WriteFile(filepath.Join(out, "soak-"+p.ID+".log"), b, 0o644)
+			}
+		}
+	}
 	n := <-loaded
 	t.Logf("%d jobs created in %s (%.0f/s)", n, duration, float64(n)/duration.Seconds())
 	// Once the first jobs age out the count stays near rate × (age + the
