@@ -68,3 +68,24 @@ demo: build
 ## demo-down: remove the demo cluster: containers, network, volumes, data folder.
 demo-down:
 	$(DEMO_ENV) bash deploy/demo.sh down
+
+## chaos: the chaos suite (test/chaos) against a 3-replica, 3-compute-node Compose cluster:
+## nemeses from a seeded schedule, a recorded workload, checkers, and a report in
+## chaos-report/<timestamp>/. Settings: CHAOS_DURATION (10m), CHAOS_SEED (random),
+## CHAOS_NEMESES (comma list, all), CHAOS_PROJECT (attach to your own Compose project).
+## Needs root (nsenter), iptables and tc on the host. Exits non-zero on any violation.
+CHAOS_DURATION ?= 10m
+CHAOS_SEED     ?=
+CHAOS_NEMESES  ?= all
+CHAOS_PROJECT  ?=
+CHAOS_ENV       = SHOAL_CHAOS=1 SHOAL_BINARY=$(CURDIR)/$(BIN) CHAOS_SEED=$(CHAOS_SEED) \
+                  CHAOS_NEMESES=$(CHAOS_NEMESES) CHAOS_PROJECT=$(CHAOS_PROJECT)
+.PHONY: chaos chaos-smoke
+chaos: build
+	$(CHAOS_ENV) CHAOS_DURATION=$(CHAOS_DURATION) $(GO) test -count=1 -timeout 4h -v -run '^TestChaos$$' ./test/chaos/
+
+## chaos-smoke: CI's two minutes of chaos (isolate the leader, pause, kill -9), and the
+## proof that the suite fails a deliberately broken build.
+chaos-smoke: build
+	SHOAL_CHAOS=1 SHOAL_BINARY=$(CURDIR)/$(BIN) CHAOS_DURATION=2m CHAOS_NEMESES=isolate-leader,pause,kill \
+	CHAOS_SEED=$(CHAOS_SEED) $(GO) test -count=1 -timeout 20m -v -run '^TestChaos$$|^TestChaosCatchesStaleReads$$' ./test/chaos/

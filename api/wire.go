@@ -111,6 +111,11 @@ type RaftConfigurationResponse struct {
 	Leader  string       `json:"Leader"`
 	Index   uint64       `json:"Index"`
 	Servers []RaftServer `json:"Servers"`
+	// Term and State are the answering replica's own Raft term and role
+	// (Leader, Follower, Candidate, Shutdown), read together: the chaos
+	// suite checks from them that no term ever has two leaders.
+	Term  uint64 `json:"Term,omitempty"`
+	State string `json:"State,omitempty"`
 }
 
 // DigestResponse answers GET /api/v1/operator/digest: a hash of the whole

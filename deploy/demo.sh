@@ -3,7 +3,9 @@
 # runs `deploy/demo.sh down`. Both can be run again at any time.
 #
 #   up    build the image, the busybox image and the WebAssembly example,
-#         start the cluster (deploy/docker-compose.yml), wait until every
+#         make the cluster's certificates and gossip key (shoal tls, into
+#         SHOAL_DEMO_DATA/tls), start the cluster with TLS on every
+#         connection and encrypted gossip (deploy/docker-compose.yml), wait until every
 #         container is healthy, run a WebAssembly job and a Docker job, and
 #         print what to try next
 #   down  remove the containers, the network, the volumes and the data folder
@@ -28,7 +30,14 @@ wasm=${SHOAL_WASM:-bin/hello.wasm}
 project=${SHOAL_PROJECT:-shoal-demo}
 export SHOAL_DEMO_DATA=${SHOAL_DEMO_DATA:-/tmp/shoal-demo}
 export SHOAL_O1_PORT=${SHOAL_O1_PORT:-1234} SHOAL_O2_PORT=${SHOAL_O2_PORT:-2234} SHOAL_O3_PORT=${SHOAL_O3_PORT:-3234}
-api_hosts="127.0.0.1:$SHOAL_O1_PORT,127.0.0.1:$SHOAL_O2_PORT,127.0.0.1:$SHOAL_O3_PORT"
+api_hosts="https://127.0.0.1:$SHOAL_O1_PORT,https://127.0.0.1:$SHOAL_O2_PORT,https://127.0.0.1:$SHOAL_O3_PORT"
+tls_dir=$SHOAL_DEMO_DATA/tls
+# What the containers see (deploy/docker-compose.yml mounts tls_dir at /tls).
+export SHOAL_DEMO_SCHEME=https SHOAL_DEMO_CA=/tls/shoal-agent-ca.pem \
+  SHOAL_DEMO_SERVER_CERT=/tls/server-shoal.pem SHOAL_DEMO_SERVER_KEY=/tls/server-shoal-key.pem \
+  SHOAL_DEMO_COMPUTE_CERT=/tls/compute-shoal.pem SHOAL_DEMO_COMPUTE_KEY=/tls/compute-shoal-key.pem
+# What this script's CLI uses, and what the tour tells the user to export.
+export SHOAL_CA_CERT=$tls_dir/shoal-agent-ca.pem SHOAL_CLIENT_CERT=$tls_dir/cli-shoal.pem SHOAL_CLIENT_KEY=$tls_dir/cli-shoal-key.pem
 compose_file=deploy/docker-compose.yml
 
 if [ -z "${COMPOSE:-}" ]; then
@@ -88,6 +97,29 @@ wait_healthy() {
   done
 }
 
+# make_tls makes the CA, one certificate per role and the gossip key, once:
+# a second make demo reuses them (shoal tls never overwrites).
+make_tls() {
+  local shoal=$bin
+  [[ $shoal == /* ]] || shoal=$PWD/$shoal
+  mkdir -p "$tls_dir"
+  if [ ! -f "$tls_dir/shoal-agent-ca.pem" ]; then
+    say "Making the cluster's certificates in $tls_dir (shoal tls)"
+    # Replicas are reached as o1..o3 inside the network and 127.0.0.1 from
+    # here; server certificates carry localhost and 127.0.0.1 already.
+    (cd "$tls_dir" &&
+      "$shoal" tls ca create &&
+      "$shoal" tls cert create --server --additional-dnsname o1 --additional-dnsname o2 --additional-dnsname o3 &&
+      "$shoal" tls cert create --compute --additional-dnsname c1 --additional-dnsname c2 --additional-dnsname c3 &&
+      "$shoal" tls cert create --cli) | sed 's/^/    /'
+  fi
+  if [ ! -s "$tls_dir/gossip.key" ]; then
+    (umask 077 && head -c 32 /dev/urandom | base64 >"$tls_dir/gossip.key")
+  fi
+  SHOAL_DEMO_GOSSIP_KEY=$(cat "$tls_dir/gossip.key")
+  export SHOAL_DEMO_GOSSIP_KEY
+}
+
 up() {
   require_docker
   [ -x "$bin" ] || die "$bin not found: run make build (make demo does)"
@@ -116,6 +148,7 @@ up() {
   # The compute nodes' folders must exist on the host before they are
   # mounted, or the engine creates them owned by root.
   mkdir -p "$SHOAL_DEMO_DATA"/c1 "$SHOAL_DEMO_DATA"/c2 "$SHOAL_DEMO_DATA"/c3
+  make_tls
   "${compose[@]}" up -d
   # A running cluster kept the image this build replaced; it has just been
   # recreated from the new one, so the old one can go.
@@ -124,6 +157,16 @@ up() {
   fi
   say "Waiting until all six containers are healthy"
   wait_healthy
+
+  # ---- ACL bootstrap goes here (acl helper): bootstrap the management
+  # token, make read/submit/node tokens, export SHOAL_TOKEN for the calls
+  # below, and name them in the tour. ----
+
+  if command -v curl >/dev/null 2>&1; then
+    say "Plain HTTP is refused: curl http://127.0.0.1:$SHOAL_O1_PORT/api/v1/agent/alive"
+    curl -sS --max-time 5 "http://127.0.0.1:$SHOAL_O1_PORT/api/v1/agent/alive" || true
+    echo
+  fi
   "$bin" --api-host "$api_hosts" operator raft list-peers
   echo
   "$bin" --api-host "$api_hosts" node list
@@ -154,11 +197,17 @@ tour() {
   cat <<EOF
 
 $(printf '\033[1m')The Shoal demo cluster is up.$(printf '\033[0m')
-  replica APIs:  o1 http://127.0.0.1:$SHOAL_O1_PORT   o2 http://127.0.0.1:$SHOAL_O2_PORT   o3 http://127.0.0.1:$SHOAL_O3_PORT
+  replica APIs:  o1 https://127.0.0.1:$SHOAL_O1_PORT   o2 https://127.0.0.1:$SHOAL_O2_PORT   o3 https://127.0.0.1:$SHOAL_O3_PORT
   compute nodes: c1 (zone=a), c2 (zone=b), c3 (zone=c), engines docker, wasm and noop
+  security:      TLS on every connection (API, Raft, replica-to-node), certificates
+                 from shoal tls in $tls_dir; gossip encrypted with $tls_dir/gossip.key
 
-Try next (the CLI tries the hosts in turn, so any replica that is up will do):
+Point the CLI at it (it tries the hosts in turn, so any replica that is up will do):
   export SHOAL_API_HOST=$api_hosts
+  export SHOAL_CA_CERT=$SHOAL_CA_CERT
+  export SHOAL_CLIENT_CERT=$SHOAL_CLIENT_CERT SHOAL_CLIENT_KEY=$SHOAL_CLIENT_KEY
+
+Try next:
   $cli job list
   $cli job describe $job
   $cli job logs $job

@@ -98,7 +98,7 @@ func (s *Server) tryBootstrap(ctx context.Context) (bool, error) {
 func (s *Server) peerInCluster(ctx context.Context, m membership.Member) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+m.APIAddr+"/api/v1/internal/raft-status", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.net.url(m.APIAddr)+"/api/v1/internal/raft-status", nil)
 	if err != nil {
 		return false, err
 	}

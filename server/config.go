@@ -67,6 +67,16 @@ type Config struct {
 	EvalGCAge time.Duration
 	// EnableDebug serves Go's profiler under /debug/pprof.
 	EnableDebug bool
+	// TLS, when set, puts every connection of the replica under TLS (see
+	// transport.go): load it with auth.LoadTLS(files, auth.RoleServer).
+	TLS *auth.TLS
+
+	// UnsafeStaleReads is a deliberately broken build for the chaos suite
+	// (test/chaos): linearizable reads are served from local state without
+	// the read index, so the suite can prove it catches stale reads. Set
+	// only by the environment variable SHOAL_TEST_UNSAFE_STALE_READS=1;
+	// never in production.
+	UnsafeStaleReads bool
 	// ReplicaDeadGrace is how long a replica may be gone before the leader
 	// removes it from the Raft configuration, when quorum allows (default
 	// 5m; 0 keeps the default, negative disables removal).

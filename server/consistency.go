@@ -34,6 +34,9 @@ func (s *Server) readTxn(r *http.Request) (*fsm.ReadTxn, error) {
 	case "", consistencyDefault, "stale":
 		return s.fsm.State().Txn(), nil
 	case consistencyLinearizable:
+		if s.cfg.UnsafeStaleReads {
+			return s.fsm.State().Txn(), nil
+		}
 		index, err := s.readIndex(r.Context())
 		if err != nil {
 			return nil, err
@@ -95,7 +98,7 @@ func (s *Server) leaderReadIndex() (uint64, error) {
 }
 
 func (s *Server) remoteReadIndex(ctx context.Context, addr string) (uint64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/api/v1/internal/read-index", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.net.url(addr)+"/api/v1/internal/read-index", nil)
 	if err != nil {
 		return 0, err
 	}

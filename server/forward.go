@@ -175,7 +175,7 @@ func (f *forwarded) index() uint64 {
 // may have reached it (so its outcome is unknown when err is set).
 func (s *Server) forward(ctx context.Context, leaderAddr string, r *http.Request, body []byte) (*forwarded, bool, error) {
 	u := *r.URL
-	u.Scheme, u.Host = "http", leaderAddr
+	u.Scheme, u.Host = s.net.scheme(), leaderAddr
 	req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, false, fmt.Errorf("build forwarded request: %w", err)

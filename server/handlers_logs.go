@@ -132,7 +132,7 @@ func (s *Server) streamFromNode(ctx context.Context, conn *websocket.Conn, txn *
 	if err != nil {
 		return err
 	}
-	resp, err := s.peers.Do(req)
+	resp, err := s.nodes.Do(req)
 	if err != nil {
 		return fmt.Errorf("%w: reach node %s: %w", errNodeLogsUnavailable, exec.NodeID, err)
 	}
@@ -163,12 +163,12 @@ func (s *Server) nodeBaseURL(n *api.NodeInfo) string {
 	if n.PeerInfo != nil {
 		for _, a := range n.PeerInfo.Addrs {
 			if hp := hostPortFromMultiaddr(a); hp != "" {
-				return "http://" + hp
+				return s.net.url(hp)
 			}
 		}
 	}
 	if m, ok := s.pool.Member(n.NodeID); ok && m.APIAddr != "" {
-		return "http://" + m.APIAddr
+		return s.net.url(m.APIAddr)
 	}
 	return ""
 }

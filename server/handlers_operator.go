@@ -34,6 +34,7 @@ func (s *Server) raftConfiguration() (*api.RaftConfigurationResponse, error) {
 	}
 	_, leaderID := s.raft.LeaderWithID()
 	resp := &api.RaftConfigurationResponse{Leader: string(leaderID), Index: s.fsm.State().Index(), Servers: []api.RaftServer{}}
+	resp.Term, resp.State = s.termAndState()
 	for _, srv := range future.Configuration().Servers {
 		rs := api.RaftServer{
 			ID:      string(srv.ID),
@@ -200,3 +201,16 @@ type bufferSink struct {
 func (b *bufferSink) ID() string    { return "api" }
 func (b *bufferSink) Cancel() error { return nil }
 func (b *bufferSink) Close() error  { return nil }
+
+// termAndState reads this replica's term and role together: the term is
+// read on both sides of the role, and a pair that straddles a term change
+// is read again, so a Leader answer always names the term it leads.
+func (s *Server) termAndState() (uint64, string) {
+	for {
+		term := s.raft.CurrentTerm()
+		state := s.raft.State()
+		if s.raft.CurrentTerm() == term {
+			return term, state.String()
+		}
+	}
+}

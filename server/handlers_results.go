@@ -44,7 +44,7 @@ func (s *Server) handleExecutionResult(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	resp, err := s.peers.Do(req)
+	resp, err := s.nodes.Do(req)
 	if err != nil {
 		s.writeError(w, r, api.NewError(api.ErrUnavailable, api.CodeServiceUnavailable, api.ComponentAPI,
 			"node %s, which holds the result of %s, cannot be reached: %v", exec.NodeID, exec.ID, err))

@@ -73,7 +73,7 @@ func (s *Server) openRaft() (*raftParts, error) {
 	if err != nil {
 		return fail(fmt.Errorf("open Raft snapshot store: %w", err))
 	}
-	parts.transport, err = newRaftTransport(s.cfg.RaftAddr, s.cfg.AdvertiseRaftAddr, rlog)
+	parts.transport, err = s.net.newRaftTransport(s.cfg.RaftAddr, s.cfg.AdvertiseRaftAddr, rlog)
 	if err != nil {
 		return fail(err)
 	}

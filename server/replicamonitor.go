@@ -61,6 +61,10 @@ func (s *Server) reconcileReplicas(ctx context.Context, caughtUpSince map[string
 		if _, ok := inConfig[id]; ok || !m.IsAlive() || m.RaftAddr == "" {
 			continue
 		}
+		if err := s.net.checkRaftPeer(ctx, m.RaftAddr); err != nil {
+			s.logger.Warn("not adding replica: its Raft address failed the TLS check", "replica", id, "error", err)
+			continue
+		}
 		if err := s.raft.AddNonvoter(raft.ServerID(id), raft.ServerAddress(m.RaftAddr), 0, raftConfigTimeout).Error(); err != nil {
 			return fmt.Errorf("add %s as non-voter: %w", id, err)
 		}
@@ -135,7 +139,7 @@ func removalKeepsQuorum(servers []raft.Server, members map[string]membership.Mem
 func (s *Server) caughtUp(ctx context.Context, m membership.Member) bool {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+m.APIAddr+"/api/v1/internal/raft-status", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.net.url(m.APIAddr)+"/api/v1/internal/raft-status", nil)
 	if err != nil {
 		return false
 	}

@@ -43,7 +43,9 @@ type Server struct {
 	batcher  *batcher
 	sched    *scheduler.Scheduler
 	pool     *membership.Pool
-	peers    *http.Client
+	net      transports
+	peers    *http.Client // to other replicas
+	nodes    *http.Client // to compute nodes' results and logs
 	metrics  *metrics
 
 	leaderCh         chan bool
@@ -68,9 +70,10 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		logger:   cfg.Logger,
 		pool:     cfg.Pool,
-		peers:    newPeerClient(),
+		net:      transports{tls: cfg.TLS, logger: cfg.Logger.With("component", "transport")},
 		leaderCh: make(chan bool, 8),
 	}
+	s.peers, s.nodes = s.net.peerClient(), s.net.nodeClient()
 	s.metrics = newMetrics(s)
 	s.fsm = fsm.New(fsm.Config{Logger: s.logger.With("component", "fsm")})
 	s.timedFSM = &timedFSM{FSM: s.fsm, observe: s.metrics.fsmApply.Observe}
@@ -106,7 +109,7 @@ func New(cfg Config) (*Server, error) {
 		newGarbageCollector(s),
 	}
 
-	s.listener, err = listenAPI(cfg.APIAddr)
+	s.listener, err = s.net.listenAPI(cfg.APIAddr)
 	if err != nil {
 		s.parts.close()
 		return nil, err
@@ -137,7 +140,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		serveErr <- err
 	}()
-	s.logger.Info("replica serving", "api", s.listener.Addr().String(), "raft", s.cfg.RaftAddr)
+	s.logger.Info("replica serving", "api", s.net.url(s.listener.Addr().String()), "raft", s.cfg.RaftAddr, "tls", s.cfg.TLS != nil)
 
 	var err error
 	select {

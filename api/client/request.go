@@ -275,6 +275,9 @@ func decodeError(resp *http.Response) *api.APIError {
 		}
 	} else {
 		e.Message = strings.TrimSpace(string(raw))
+		if e.Message == plaintextToTLS {
+			e.Message = "this API speaks HTTPS only: give the host as https://host:port, and the cluster's CA in " + EnvCACert
+		}
 		if e.Message == "" {
 			e.Message = http.StatusText(resp.StatusCode)
 		}

@@ -29,6 +29,9 @@ const (
 type cliEnv struct {
 	apiHost string
 	apiPort int
+	// tls holds the --ca-cert/--client-cert/--client-key/--tls-server-name
+	// flags; the environment fills what they leave empty.
+	tls client.TLSFiles
 	// token is the ACL secret sent as a bearer token (--token, SHOAL_TOKEN).
 	token string
 
@@ -68,6 +71,10 @@ func addClientCommands(root *cobra.Command, env *cliEnv) {
 		"host of the Shoal API, or a comma-separated list tried in turn (host, host:port or http(s)://host:port; env "+envAPIHost+")")
 	pf.IntVar(&env.apiPort, "api-port", defaultAPIPort,
 		"port of the Shoal API, for hosts given without one (env "+envAPIPort+")")
+	pf.StringVar(&env.tls.CACert, "ca-cert", "", "CA certificate to check https:// replicas against (env "+client.EnvCACert+")")
+	pf.StringVar(&env.tls.ClientCert, "client-cert", "", "client certificate to present over https, e.g. cli-shoal.pem (env "+client.EnvClientCert+")")
+	pf.StringVar(&env.tls.ClientKey, "client-key", "", "the key of --client-cert (env "+client.EnvClientKey+")")
+	pf.StringVar(&env.tls.ServerName, "tls-server-name", "", "name to check in the replicas' certificates instead of the host dialed; server.shoal fits any replica (env "+client.EnvTLSServerName+")")
 	pf.StringVar(&env.token, "token", "",
 		"ACL token (Secret ID) sent as 'Authorization: Bearer' (env "+envToken+")")
 	root.AddCommand(
@@ -156,6 +163,9 @@ func (e *cliEnv) apiClient(cmd *cobra.Command) (*client.Client, []string, error)
 		return nil, nil, err
 	}
 	opts := []client.Option{client.WithUserAgent("shoal-cli/" + gitVersion)}
+	if err := e.setupTLS(); err != nil {
+		return nil, nil, err
+	}
 	if e.httpClient != nil {
 		opts = append(opts, client.WithHTTPClient(e.httpClient))
 	}
@@ -167,6 +177,29 @@ func (e *cliEnv) apiClient(cmd *cobra.Command) (*client.Client, []string, error)
 		return nil, nil, usageError(err)
 	}
 	return c, hosts, nil
+}
+
+// setupTLS makes the HTTP client every command uses (API calls, logs,
+// result downloads) speak TLS with the files given, when any is.
+func (e *cliEnv) setupTLS() error {
+	env := client.TLSFromEnv(e.getenv)
+	for _, v := range []struct{ flag, env *string }{
+		{&e.tls.CACert, &env.CACert}, {&e.tls.ClientCert, &env.ClientCert},
+		{&e.tls.ClientKey, &env.ClientKey}, {&e.tls.ServerName, &env.ServerName},
+	} {
+		if *v.flag == "" {
+			*v.flag = *v.env
+		}
+	}
+	if e.httpClient != nil || e.tls.Empty() {
+		return nil
+	}
+	cfg, err := e.tls.Config()
+	if err != nil {
+		return usageError(err)
+	}
+	e.httpClient = client.HTTPClient(cfg)
+	return nil
 }
 
 // aclToken is --token, or SHOAL_TOKEN when the flag is not given.

@@ -17,7 +17,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand())
+	root.AddCommand(newServeCommand(), newTLSCommand())
 	addClientCommands(root, newCLIEnv())
 	return root
 }

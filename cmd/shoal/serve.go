@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shoal-io/shoal/api"
 	"github.com/shoal-io/shoal/api/client"
+	"github.com/shoal-io/shoal/auth"
 	"github.com/shoal-io/shoal/compute"
 	"github.com/shoal-io/shoal/membership"
 	"github.com/shoal-io/shoal/server"
@@ -54,6 +55,7 @@ type serveOptions struct {
 	allowedPaths []string
 	noopDelay    time.Duration
 
+	tlsFiles auth.TLSFiles
 	// ACLs (issue 11).
 	acl           bool
 	nodeToken     string
@@ -127,6 +129,11 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.StringSliceVar(&o.allowedPaths, "allowed-local-paths", nil, "host folders localDirectory inputs may read (comma-separated)")
 	f.DurationVar(&o.noopDelay, "noop-delay", 0, "how long a noop execution runs")
 
+	// TLS: all three files turn it on for every connection (see README,
+	// "Securing a cluster").
+	f.StringVar(&o.tlsFiles.CAFile, "tls-ca-file", "", "CA certificate (shoal-agent-ca.pem): with --tls-cert-file and --tls-key-file, every connection uses TLS")
+	f.StringVar(&o.tlsFiles.CertFile, "tls-cert-file", "", "this process's certificate: server-shoal.pem for a replica, compute-shoal.pem for a compute node")
+	f.StringVar(&o.tlsFiles.KeyFile, "tls-key-file", "", "the key of --tls-cert-file")
 	f.BoolVar(&o.acl, "acl", false, "require API tokens (bootstrap the first with 'shoal acl bootstrap'); every replica of a cluster needs it")
 	f.StringVar(&o.nodeToken, "node-token", "", "compute node: the ACL token (role node) it registers, watches and reports with")
 	f.StringVar(&o.clientKeyRole, "clientkey-role", "submit", "with --acl: role of the tokens the upstream clientkey handshake hands out")
@@ -180,6 +187,10 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 			return fmt.Errorf("--gossip-key must be base64: %w", err)
 		}
 	}
+	tlsID, err := o.loadTLS(logger)
+	if err != nil {
+		return err
+	}
 
 	// A compute-only node listens before it joins gossip, so the address it
 	// gossips is the one it really got (port 0 picks one).
@@ -189,6 +200,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 			return fmt.Errorf("listen for results and logs on %s: %w", o.apiAddr, err)
 		}
 		o.apiAddr = computeListener.Addr().String()
+		computeListener = withTLS(computeListener, tlsID)
 	}
 	role := membership.RoleCompute
 	if o.orchestrator {
@@ -234,7 +246,9 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 			},
 			SchedulerWorkers: o.schedulerWorkers,
 			EnableDebug:      o.enableDebug,
+			UnsafeStaleReads: unsafeStaleReads(logger),
 			EvalGCAge:        o.evalGCAge,
+			TLS:              tlsID,
 			NodeLostGrace:    o.nodeLostGrace, LeaderNodeGrace: o.leaderNodeGrace, ReplicaDeadGrace: o.replicaDeadGrace,
 			ACL: o.acl, ClientKeyRole: o.clientKeyRole, ClientKeyTTL: o.clientKeyTTL,
 		})
@@ -251,7 +265,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 		}()
 	}
 	if o.compute {
-		node, err := o.newComputeNode(pool, computeListener, advAPI, logger)
+		node, err := o.newComputeNode(pool, computeListener, advAPI, tlsID, logger)
 		if err != nil {
 			cancel()
 			wg.Wait()
@@ -284,7 +298,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	return err
 }
 
-func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, advAPI string, logger *slog.Logger) (*compute.Node, error) {
+func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, advAPI string, tlsID *auth.TLS, logger *slog.Logger) (*compute.Node, error) {
 	capacity, err := parseCapacity(o.cpu, o.memory, o.disk, o.gpu)
 	if err != nil {
 		return nil, err
@@ -296,12 +310,18 @@ func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, adv
 			return nil, fmt.Errorf("listen for results and logs: %w", err)
 		}
 		advAPI = l.Addr().String()
+		l = withTLS(l, tlsID)
+	}
+	scheme, clientOpts := "http://", []client.Option{}
+	if tlsID != nil {
+		scheme = "https://"
+		clientOpts = append(clientOpts, client.WithTLSConfig(tlsID.PeerClientConfig(auth.RoleServer)))
 	}
 	local := o.orchestrator
 	hosts := func() []string {
 		var out []string
 		if local {
-			out = append(out, "http://"+firstNonEmpty(o.advAPI, o.apiAddr))
+			out = append(out, scheme+firstNonEmpty(o.advAPI, o.apiAddr))
 		}
 		alive := pool.Alive(membership.RoleOrchestrator)
 		if len(alive) == 0 {
@@ -316,7 +336,7 @@ func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, adv
 		var remote []string
 		for _, m := range alive {
 			if m.APIAddr != "" && m.ID != o.nodeID {
-				remote = append(remote, "http://"+m.APIAddr)
+				remote = append(remote, scheme+m.APIAddr)
 			}
 		}
 		// Each node starts at a different replica, so watches and reports
@@ -329,7 +349,7 @@ func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, adv
 		}
 		return append(out, remote...)
 	}
-	opts := []client.Option{client.WithHostsFunc(hosts)}
+	opts := append(clientOpts, client.WithHostsFunc(hosts))
 	if o.nodeToken != "" {
 		opts = append(opts, client.WithToken(o.nodeToken))
 	} else if o.acl {
@@ -347,7 +367,7 @@ func (o *serveOptions) newComputeNode(pool *membership.Pool, l net.Listener, adv
 		Capacity:          capacity,
 		AllowedLocalPaths: o.allowedPaths,
 		Listener:          l,
-		AdvertiseURL:      "http://" + advAPI,
+		AdvertiseURL:      scheme + advAPI,
 		Orchestrator:      c.Compute(),
 		Version:           versionInfo(),
 		Logger:            logger.With("component", "compute"),
@@ -407,4 +427,15 @@ func firstNonEmpty(vs ...string) string {
 		}
 	}
 	return ""
+}
+
+// unsafeStaleReads reads the chaos suite's broken-build switch
+// (SHOAL_TEST_UNSAFE_STALE_READS=1): linearizable reads then skip the read
+// index, which test/chaos must catch. It is loud so nobody runs it unaware.
+func unsafeStaleReads(logger *slog.Logger) bool {
+	if os.Getenv("SHOAL_TEST_UNSAFE_STALE_READS") != "1" {
+		return false
+	}
+	logger.Warn("SHOAL_TEST_UNSAFE_STALE_READS=1: linearizable reads are served from local state; this build is deliberately unsafe")
+	return true
 }

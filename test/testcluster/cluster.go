@@ -29,6 +29,9 @@ type Options struct {
 	// FastFailover tunes Raft and gossip for quick leader and node failure
 	// detection on loopback.
 	FastFailover bool
+	// TLS makes certificates with `shoal tls` and runs every process with
+	// them (see TLS).
+	TLS bool
 }
 
 // Cluster is a set of shoal processes on loopback.
@@ -36,6 +39,9 @@ type Cluster struct {
 	t        testing.TB
 	Replicas []*Process
 	Computes []*Process
+
+	// TLS is the cluster's certificates when Options.TLS is set.
+	TLS *TLS
 
 	bin  string
 	base string
@@ -54,6 +60,11 @@ func Start(t testing.TB, opts Options) *Cluster {
 	}
 	base := t.TempDir()
 	c := &Cluster{t: t, bin: bin, base: base, opts: opts}
+	if opts.TLS {
+		if c.TLS, err = MakeTLS(bin, filepath.Join(base, "tls")); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ports, err := freePorts(3*opts.Replicas + 2*opts.ComputeNodes)
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +113,10 @@ func (c *Cluster) replicaProcess(i, apiPort, raftPort, gossipPort int) *Process 
 	if c.opts.FastFailover {
 		p.Args = append(p.Args, FastFailoverArgs...)
 	}
+	if c.TLS != nil {
+		p.TLS = c.TLS
+		p.Args = append(p.Args, c.TLS.Args(c.TLS.ServerCert, c.TLS.ServerKey)...)
+	}
 	p.Args = append(p.Args, c.opts.ReplicaArgs...)
 	return p
 }
@@ -130,6 +145,10 @@ func (c *Cluster) computeProcess(i, apiPort, gossipPort int) *Process {
 	p.Args = []string{"serve", "--compute", "--node-id", id, "--data-dir", p.DataDir,
 		"--api-addr", p.APIAddr, "--gossip-addr", p.GossipAddr, "--join", strings.Join(c.join, ","),
 		"--gossip-profile", "local", "--log-level", "debug"}
+	if c.TLS != nil {
+		p.TLS = c.TLS
+		p.Args = append(p.Args, c.TLS.Args(c.TLS.ComputeCert, c.TLS.ComputeKey)...)
+	}
 	p.Args = append(p.Args, c.opts.ComputeArgs...)
 	p.Args = append(p.Args, c.opts.PerCompute[i]...)
 	return p

@@ -26,6 +26,8 @@ type Process struct {
 	DataDir    string
 	Args       []string
 	LogPath    string
+	// TLS, when set, makes URL https and Do use its client.
+	TLS *TLS
 	// Token, when set, is sent as "Authorization: Bearer" by Do (clusters
 	// started with --acl).
 	Token string
@@ -76,6 +78,16 @@ func (p *Process) Running() bool {
 	return p.cmd != nil
 }
 
+// Pid is the running process's ID (0 when it is not running).
+func (p *Process) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // Kill sends SIGKILL and waits for the process to be gone.
 func (p *Process) Kill() { p.signalAndWait(syscall.SIGKILL) }
 
@@ -118,7 +130,12 @@ func (p *Process) signal(sig syscall.Signal) error {
 }
 
 // URL is the base URL of the process's API.
-func (p *Process) URL() string { return "http://" + p.APIAddr }
+func (p *Process) URL() string {
+	if p.TLS != nil {
+		return "https://" + p.APIAddr
+	}
+	return "http://" + p.APIAddr
+}
 
 // Response is an HTTP answer with its body already read.
 type Response struct {
@@ -151,6 +168,24 @@ func (p *Process) Do(ctx context.Context, method, path string, body any) (*Respo
 
 // DoAs is Do sending token (none when empty) instead of p.Token.
 func (p *Process) DoAs(ctx context.Context, token, method, path string, body any) (*Response, error) {
+	hc := httpClient
+	if p.TLS != nil {
+		hc = p.TLS.Client
+	}
+	return p.do(ctx, hc, token, method, path, body)
+}
+
+// getAsReplica is Get as another replica would ask: with TLS, presenting a
+// server.shoal certificate (the replicas' internal routes want one).
+func (p *Process) getAsReplica(ctx context.Context, path string) (*Response, error) {
+	hc := httpClient
+	if p.TLS != nil {
+		hc = p.TLS.Peer
+	}
+	return p.do(ctx, hc, "", http.MethodGet, path, nil)
+}
+
+func (p *Process) do(ctx context.Context, hc *http.Client, token, method, path string, body any) (*Response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -173,7 +208,7 @@ func (p *Process) DoAs(ctx context.Context, token, method, path string, body any
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
