@@ -19,7 +19,7 @@ DEMO_ENV      = SHOAL_BIN=$(BIN) SHOAL_IMAGE=$(IMAGE) SHOAL_PROJECT=$(DEMO_PROJE
                 SHOAL_DEMO_DATA=$(DEMO_DATA) SHOAL_BUSYBOX=$(DEMO_BUSYBOX) \
                 SHOAL_WASM=bin/hello.wasm COMPOSE="$(COMPOSE)"
 
-.PHONY: build test unit lint run bench soak failover-bench clean image demo demo-down
+.PHONY: build test unit lint run bench soak failover-bench clean image demo demo-down soak-scale scale
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shoal
@@ -89,3 +89,40 @@ chaos: build
 chaos-smoke: build
 	SHOAL_CHAOS=1 SHOAL_BINARY=$(CURDIR)/$(BIN) CHAOS_DURATION=2m CHAOS_NEMESES=isolate-leader,pause,kill \
 	CHAOS_SEED=$(CHAOS_SEED) $(GO) test -count=1 -timeout 20m -v -run '^TestChaos$$|^TestChaosCatchesStaleReads$$' ./test/chaos/
+
+## soak-scale: creates at ~500 jobs/s for 20 minutes on 3 replicas + 2 compute nodes with
+## --job-gc-age 2m; a line a minute with each replica's RSS and data folder, the jobs stored and
+## a follower's list p99. Knobs: SHOAL_SOAK_DURATION (e.g. 7m), SHOAL_SOAK_RATE, SHOAL_SOAK_GC_AGE.
+soak-scale: build
+	SHOAL_SOAK_SCALE=1 SHOAL_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -v -run '^TestSoakScale$$' ./test/scale/
+
+## scale: SHOAL_SCALE_JOBS (default 20000) completed jobs on 3 replicas: RSS, follower list p99s,
+## restart and catch-up times; SHOAL_SCALE_OUT=dir keeps heap profiles and replica logs.
+scale: build
+	SHOAL_SCALE_JOBS=$${SHOAL_SCALE_JOBS:-20000} SHOAL_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 90m -v -run '^TestScale$$' ./test/scale/
+
+## fuzz: every Go fuzz target, one at a time (go test -fuzz takes one package and one target),
+## each for FUZZTIME (CI: make fuzz FUZZTIME=10s). A crash stops the run and leaves its input
+## under the package's testdata/fuzz/<Target>/: fix it and commit that file as a seed.
+FUZZTIME  ?= 60s
+FUZZFLAGS ?=
+FUZZ_TARGETS := ./api:FuzzJobSpec ./api:FuzzLabelSelector ./fsm:FuzzNextToken ./fsm:FuzzDecodeCommand \
+                ./fsm:FuzzRestore ./server:FuzzListQuery ./server:FuzzComputeReport ./cmd/shoal:FuzzExtractTarGz
+.PHONY: fuzz
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "== $$name in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg; \
+	done
+
+## bench-compare: the create benchmark with the binary built at OLD=<git ref> and with the work
+## tree, alternating ROUNDS (default 2) times on this machine; prints both columns and new/old.
+.PHONY: bench-compare
+bench-compare:
+	OLD=$(OLD) ROUNDS=$(or $(ROUNDS),2) bash test/bench/compare.sh
+
+## test-bolt: the fault and workload tests with the raft-boltdb log store (the default is wal).
+.PHONY: test-bolt
+test-bolt: build
+	SHOAL_TEST_REPLICA_ARGS="--raft-log-store bolt" $(GO) test -race -count=1 -timeout 25m ./test/fault/ ./test/workload/

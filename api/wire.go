@@ -124,3 +124,18 @@ type DigestResponse struct {
 	Index  uint64 `json:"Index"`
 	Digest string `json:"Digest"`
 }
+
+// JobGCRequest is the optional body of POST /api/v1/operator/gc: terminal
+// jobs older than Age (a Go duration such as "72h"; "0s" means every
+// terminal job) are removed. Without it the replicas' --job-gc-age applies.
+type JobGCRequest struct {
+	Age string `json:"Age,omitempty"`
+}
+
+// JobGCResponse answers POST /api/v1/operator/gc: how many terminal jobs
+// the pass removed (with their executions, history and evaluations) and the
+// state index after it.
+type JobGCResponse struct {
+	JobsRemoved int    `json:"JobsRemoved"`
+	Index       uint64 `json:"Index"`
+}

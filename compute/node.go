@@ -21,6 +21,7 @@ import (
 	"github.com/shoal-io/shoal/compute/engine/wasm"
 	"github.com/shoal-io/shoal/compute/input"
 	"github.com/shoal-io/shoal/compute/publisher"
+	"github.com/shoal-io/shoal/internal/httplimit"
 )
 
 // dockerProbeTimeout bounds asking Docker whether it is there when the node
@@ -129,7 +130,10 @@ func (n *Node) setupEngines() error {
 				n.close()
 				return err
 			}
-			d, err := docker.New(docker.Config{NodeID: n.cfg.NodeID, Instance: instance, Logger: n.log})
+			// Containers may mount only their execution's own folders
+			// and what the operator allowed.
+			roots := append([]string{executionsDir(n.cfg.DataDir)}, n.cfg.AllowedLocalPaths...)
+			d, err := docker.New(docker.Config{NodeID: n.cfg.NodeID, Instance: instance, Logger: n.log, MountRoots: roots})
 			if err == nil {
 				ctx, cancel := context.WithTimeout(context.Background(), dockerProbeTimeout)
 				err = d.Ping(ctx)
@@ -204,13 +208,12 @@ func (n *Node) Run(ctx context.Context) error {
 	var serveErr error
 	var srv *http.Server
 	if l := n.cfg.Listener; l != nil {
-		srv = &http.Server{
-			Handler:           n.handler,
-			ReadHeaderTimeout: 10 * time.Second,
+		srv = httplimit.Default().Apply(&http.Server{
+			Handler: n.handler,
 			// Log followers end with the node.
 			BaseContext: func(net.Listener) context.Context { return ctx },
 			ErrorLog:    slog.NewLogLogger(n.log.Handler(), slog.LevelDebug),
-		}
+		})
 		bg.Go(func() {
 			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				serveErr = fmt.Errorf("compute node: serving on %s: %w", l.Addr(), err)

@@ -153,6 +153,8 @@ func (ac *applyCtx) dispatch(pos int, cmd Command) (any, error) {
 		return nilOnError(ac.evalGC(c))
 	case aclCommand:
 		return c.apply(ac)
+	case *JobGCRequest:
+		return nilOnError(ac.jobGC(c))
 	}
 	return nil, fmt.Errorf("%w: %T", ErrUnknownCommand, cmd)
 }

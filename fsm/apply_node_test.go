@@ -204,15 +204,20 @@ func TestEvalGC(t *testing.T) {
 	}
 	cutoff := h.now()
 	h.registerJob("j-4", api.JobTypeBatch) // created after the cutoff
-	// j-1 and j-4 are evaluated; j-2 fails; j-3 stays pending.
-	for _, j := range []string{"j-1", "j-4"} {
-		job := h.job(j)
-		ok[PlanResult](h, &Plan{EvalID: "ev-" + j, JobID: j, JobRevision: job.Revision, EvalStatus: api.EvalStatusComplete, Now: h.now()})
+	// j-4 is evaluated (a completed evaluation goes at once); j-1 is
+	// canceled and j-2 fails, which the collector removes once old; j-3
+	// stays pending.
+	job := h.job("j-4")
+	ok[PlanResult](h, &Plan{EvalID: "ev-j-4", JobID: "j-4", JobRevision: job.Revision, EvalStatus: api.EvalStatusComplete, Now: h.now()})
+	if _, err := h.txn().Eval("ev-j-4"); !errors.Is(err, api.ErrNotFound) {
+		t.Fatalf("completed evaluation kept: %v", err)
 	}
-	e2, _ := h.txn().Eval("ev-j-2")
-	failed := *e2
-	failed.Status = api.EvalStatusFailed
-	h.mustApply(&EvalUpdateRequest{Evals: []*api.Evaluation{&failed}, Now: h.now()})
+	for id, status := range map[string]string{"ev-j-1": api.EvalStatusCanceled, "ev-j-2": api.EvalStatusFailed} {
+		e, _ := h.txn().Eval(id)
+		ended := *e
+		ended.Status = status
+		h.mustApply(&EvalUpdateRequest{Evals: []*api.Evaluation{&ended}, Now: h.now()})
+	}
 
 	res := ok[EvalGCResult](h, &EvalGCRequest{Before: cutoff, Limit: 1, Now: h.now()})
 	if res.Deleted != 1 || !res.More {
@@ -222,13 +227,13 @@ func TestEvalGC(t *testing.T) {
 	if res.Deleted != 1 || res.More {
 		t.Fatalf("second sweep %+v", res)
 	}
-	for id, want := range map[string]bool{"ev-j-1": false, "ev-j-2": false, "ev-j-3": true, "ev-j-4": true} {
+	for id, want := range map[string]bool{"ev-j-1": false, "ev-j-2": false, "ev-j-3": true, "ev-j-4": false} {
 		_, err := h.txn().Eval(id)
 		if got := err == nil; got != want {
 			t.Errorf("%s kept=%t, want %t", id, got, want)
 		}
 	}
-	if _, _, evals, _ := h.txn().Counts(); evals != 2 {
-		t.Fatalf("%d evaluations counted, want 2", evals)
+	if _, _, evals, _ := h.txn().Counts(); evals != 1 {
+		t.Fatalf("%d evaluations counted, want 1", evals)
 	}
 }

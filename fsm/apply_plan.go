@@ -81,7 +81,14 @@ func (ac *applyCtx) planEvalStatuses(p *Plan) error {
 		e.Status = p.EvalStatus
 		e.Comment = p.EvalComment
 		e.ModifyTime = p.Now
-		if err := ac.put(tableEvals, e.ID, &e, false); err != nil {
+		if e.Status == api.EvalStatusComplete {
+			// A completed evaluation is never read again: keeping it until
+			// the collector came round held several rows per job, at
+			// thousands of jobs a second. The observer still hears it.
+			if err := ac.remove(tableEvals, e.ID, old); err != nil {
+				return err
+			}
+		} else if err := ac.put(tableEvals, e.ID, &e, false); err != nil {
 			return err
 		}
 		ac.ev.evals = append(ac.ev.evals, &e)

@@ -25,6 +25,9 @@ const (
 	MsgEvalUpdate
 	MsgIdempotencyPrune
 	MsgEvalGC
+	// MsgJobGC is numbered explicitly: types 11..19 belong to the state
+	// store's housekeeping, 20 and up to other parts.
+	MsgJobGC MessageType = 11
 )
 
 func (t MessageType) String() string {
@@ -49,6 +52,8 @@ func (t MessageType) String() string {
 		return "IdempotencyPrune"
 	case MsgEvalGC:
 		return "EvalGC"
+	case MsgJobGC:
+		return "JobGC"
 	}
 	if name := aclMessageName(t); name != "" {
 		return name
@@ -245,6 +250,24 @@ type EvalGCResult struct {
 	More bool
 }
 
+// JobGCRequest deletes terminal jobs (Completed, Failed, Stopped) whose last
+// change is before Before (Unix ns), oldest first, with their executions,
+// history and evaluations: at most Limit jobs, so one entry stays small. A
+// terminal job that still has an active execution or an open evaluation is
+// kept for a later pass. Idempotency tokens are left to their own expiry.
+type JobGCRequest struct {
+	Before int64 `json:"Before"`
+	Limit  int   `json:"Limit"`
+	Now    int64 `json:"Now"`
+}
+
+// JobGCResult is Apply's answer to a JobGCRequest.
+type JobGCResult struct {
+	JobsRemoved int
+	// More is true when Limit stopped the sweep early.
+	More bool
+}
+
 // IdempotencyPruneRequest forgets idempotency tokens that expired before
 // Now.
 type IdempotencyPruneRequest struct {
@@ -260,6 +283,7 @@ func (*NodeStatusRequest) MessageType() MessageType       { return MsgNodeStatus
 func (*EvalUpdateRequest) MessageType() MessageType       { return MsgEvalUpdate }
 func (*IdempotencyPruneRequest) MessageType() MessageType { return MsgIdempotencyPrune }
 func (*EvalGCRequest) MessageType() MessageType           { return MsgEvalGC }
+func (*JobGCRequest) MessageType() MessageType            { return MsgJobGC }
 
 func (c *JobRegisterRequest) IssuedAt() int64      { return c.Now }
 func (c *JobStopRequest) IssuedAt() int64          { return c.Now }
@@ -270,6 +294,7 @@ func (c *NodeStatusRequest) IssuedAt() int64       { return c.Now }
 func (c *EvalUpdateRequest) IssuedAt() int64       { return c.Now }
 func (c *IdempotencyPruneRequest) IssuedAt() int64 { return c.Now }
 func (c *EvalGCRequest) IssuedAt() int64           { return c.Now }
+func (c *JobGCRequest) IssuedAt() int64            { return c.Now }
 
 // Encode writes a command as one log entry: its type byte, then its payload.
 func Encode(cmd Command) ([]byte, error) {
@@ -324,6 +349,8 @@ func Decode(entry []byte) (Command, error) {
 		cmd = new(IdempotencyPruneRequest)
 	case MsgEvalGC:
 		cmd = new(EvalGCRequest)
+	case MsgJobGC:
+		cmd = new(JobGCRequest)
 	default:
 		if cmd = newACLCommand(t); cmd == nil {
 			return nil, fmt.Errorf("%w: type %d", ErrUnknownCommand, uint8(t))

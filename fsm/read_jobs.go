@@ -71,11 +71,27 @@ func (t *ReadTxn) ListJobs(q JobQuery) ([]*api.Job, string, error) {
 		ns = ""
 	}
 
-	it, err := t.jobIterator(order, ns, q.Reverse, cur)
+	matchAll := q.Selector == nil || q.Selector.Empty()
+	// nsGrouped: the iterator holds the namespace's rows together, so the
+	// first row of another namespace ends the page.
+	nsGrouped := order == orderCreate
+	var it memdb.ResultIterator
+	if key, value, ok := equalityLabel(q.Selector); ok && !matchAll {
+		nsGrouped = false
+		if order == orderCreate {
+			it, err = t.labelIterator(key, value, q.Reverse, cur)
+		} else {
+			var gathered bool
+			if it, gathered, err = t.jobsWithLabel(key, value, order, q.Reverse, cur); err == nil && !gathered {
+				it, err = t.jobIterator(order, ns, q.Reverse, cur)
+			}
+		}
+	} else {
+		it, err = t.jobIterator(order, ns, q.Reverse, cur)
+	}
 	if err != nil {
 		return nil, "", err
 	}
-	matchAll := q.Selector == nil || q.Selector.Empty()
 	jobs := make([]*api.Job, 0, min(max(q.Limit, 0)+1, 64))
 	more := false
 	for raw := it.Next(); raw != nil; raw = it.Next() {
@@ -85,7 +101,7 @@ func (t *ReadTxn) ListJobs(q JobQuery) ([]*api.Job, string, error) {
 		}
 		j := r.Job
 		if ns != "" && j.Namespace != ns {
-			if order == orderCreate {
+			if nsGrouped {
 				break // ns_create holds the namespace's rows together: we are past them
 			}
 			continue

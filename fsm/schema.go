@@ -249,6 +249,16 @@ func schema() *memdb.DBSchema {
 					}
 					return appendString(appendString(make([]byte, 0, 64), r.Job.Type), r.Job.ID), true
 				}}),
+				// Terminal jobs by when they ended: retention walks it oldest
+				// first and stops at the first job too young to go.
+				optionalIndex("terminal", &keyIndexer{parts: timeID, key: func(obj any) ([]byte, bool) {
+					r, ok := obj.(*jobRecord)
+					if !ok || !r.Job.State.StateType.IsTerminal() {
+						return nil, false
+					}
+					return appendString(appendInt64(make([]byte, 0, 48), r.Job.ModifyTime), r.Job.ID), true
+				}}),
+				labelIndexSchema(),
 			),
 		},
 		{

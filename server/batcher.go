@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -23,11 +24,25 @@ type batcher struct {
 	maxBatch int
 	maxBytes int
 	observe  func(size int)
+
+	// nudgeWanted is set when a forwarded write has committed and no entry
+	// dispatched since has told the followers so (see nudge).
+	nudgeWanted atomic.Bool
+	nudges      atomic.Int64
 }
 
 type pendingApply struct {
-	data []byte
-	done chan applyOutcome
+	data      []byte
+	forwarded bool
+	done      chan applyOutcome
+}
+
+type forwardedKey struct{}
+
+// withForwarded marks ctx as serving a write another replica forwarded: that
+// replica answers only once it has applied the write itself.
+func withForwarded(ctx context.Context) context.Context {
+	return context.WithValue(ctx, forwardedKey{}, true)
 }
 
 type applyOutcome struct {
@@ -57,7 +72,8 @@ func newBatcher(r *raft.Raft, maxInflight, maxBatch int, observe func(int)) *bat
 // it. A nil error means the command was applied: its own failure, if any, is
 // in the result.
 func (b *batcher) apply(ctx context.Context, data []byte) (fsm.Result, uint64, error) {
-	p := &pendingApply{data: data, done: make(chan applyOutcome, 1)}
+	forwarded, _ := ctx.Value(forwardedKey{}).(bool)
+	p := &pendingApply{data: data, forwarded: forwarded, done: make(chan applyOutcome, 1)}
 	select {
 	case b.queue <- p:
 	case <-ctx.Done():
@@ -121,13 +137,18 @@ func (b *batcher) send(batch []*pendingApply) {
 	if b.observe != nil {
 		b.observe(len(batch))
 	}
+	// This entry's AppendEntries carries the commit index as it is now, so
+	// it tells the followers about every write that committed before it.
+	b.nudgeWanted.Store(false)
 	future := b.raft.Apply(entry, batchEnqueueTimeout)
 	go func() {
-		defer func() { <-b.inflight }()
 		if err := future.Error(); err != nil {
+			<-b.inflight
 			b.fail(batch, err)
 			return
 		}
+		b.afterCommit(batch)
+		<-b.inflight
 		index := future.Index()
 		switch resp := future.Response().(type) {
 		case []fsm.Result:
@@ -143,6 +164,32 @@ func (b *batcher) send(batch []*pendingApply) {
 		default:
 			b.failAll(batch, index, fmt.Errorf("unexpected apply answer %T", resp))
 		}
+	}()
+}
+
+// afterCommit sends a barrier entry when a forwarded write in batch has
+// committed and nothing else will carry the news to the followers soon. A
+// follower learns the commit index only from the leader's next
+// AppendEntries: under load that is the next batch, but an idle leader sends
+// one only after CommitTimeout (50–100 ms), and the forwarding replica waits
+// that long to apply the write before it may answer. The barrier costs an
+// entry, paid only when the leader has nothing else to send.
+func (b *batcher) afterCommit(batch []*pendingApply) {
+	for _, p := range batch {
+		if p.forwarded {
+			b.nudgeWanted.Store(true)
+			break
+		}
+	}
+	// Only this batch in flight and nothing queued: no entry is coming.
+	if len(b.queue) > 0 || len(b.inflight) > 1 || !b.nudgeWanted.Swap(false) {
+		return
+	}
+	b.nudges.Add(1)
+	go func() {
+		// A barrier that fails changes nothing: the heartbeat carries
+		// the commit index a little later.
+		_ = b.raft.Barrier(batchEnqueueTimeout).Error()
 	}()
 }
 

@@ -121,3 +121,46 @@ func TestBatcherOnAFollowerSaysNotLeader(t *testing.T) {
 		t.Fatalf("err %v, want errNotLeader", err)
 	}
 }
+
+// A forwarded write on an idle leader is followed by a barrier entry, whose
+// AppendEntries tells the followers the write committed; a local write, or a
+// forwarded one with more entries coming, is not.
+func TestBatcherNudgesFollowersAfterForwardedWrites(t *testing.T) {
+	tests := []struct {
+		name      string
+		forwarded bool
+		want      int64
+	}{
+		{"local write", false, 0},
+		{"forwarded write", true, 1},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := singleRaft(t, true)
+			b := newBatcher(r, 2, 64, nil)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go b.run(ctx)
+			wctx := ctx
+			if tt.forwarded {
+				wctx = withForwarded(ctx)
+			}
+			_, index, err := b.apply(wctx, registerCommand(t, i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := b.nudges.Load(); got != tt.want {
+				t.Fatalf("%d barriers sent, want %d", got, tt.want)
+			}
+			if tt.want > 0 {
+				deadline := time.Now().Add(10 * time.Second)
+				for r.LastIndex() <= index {
+					if time.Now().After(deadline) {
+						t.Fatalf("no entry after the write's index %d", index)
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+		})
+	}
+}

@@ -59,12 +59,19 @@ type Config struct {
 	// (default 64).
 	SchedulerWorkers int
 	// NodeLostGrace is how long a compute node may be gone from gossip before
-	// the leader declares it lost (default 5s); LeaderNodeGrace is how long a
-	// new leader waits before declaring any node lost (default 20s).
+	// the leader declares it lost (default 2s, on top of gossip's own
+	// detection: see DESIGN.md, "Compute node loss timing"); LeaderNodeGrace
+	// is how long a new leader waits before declaring any node lost
+	// (default 20s).
 	NodeLostGrace   time.Duration
 	LeaderNodeGrace time.Duration
-	// EvalGCAge is how long finished evaluations are kept (default 1h).
+	// EvalGCAge is how long finished evaluations are kept (default 10m):
+	// only open ones matter to the scheduler, and every job leaves several.
 	EvalGCAge time.Duration
+	// JobGCAge is how long terminal jobs (Completed, Failed, Stopped) are
+	// kept, with their executions, history and evaluations; 0 keeps them
+	// forever (the command line's default is 72h).
+	JobGCAge time.Duration
 	// EnableDebug serves Go's profiler under /debug/pprof.
 	EnableDebug bool
 	// TLS, when set, puts every connection of the replica under TLS (see
@@ -102,11 +109,12 @@ type RaftTuning struct {
 	LeaderLeaseTimeout time.Duration
 	CommitTimeout      time.Duration
 	// SnapshotThreshold is how many log entries since the last snapshot
-	// trigger a new one (default 8192).
+	// trigger a new one (default 1024), checked every SnapshotInterval
+	// (default 30s).
 	SnapshotThreshold uint64
 	SnapshotInterval  time.Duration
 	// TrailingLogs is how many entries a snapshot leaves in the log so slow
-	// followers catch up without a snapshot (default 10240).
+	// followers catch up without a snapshot (default 2048).
 	TrailingLogs uint64
 	// MaxInflightApplies bounds how many batched entries the leader keeps
 	// in flight at once (default 2): more in flight means more pipelining,
@@ -114,6 +122,10 @@ type RaftTuning struct {
 	MaxInflightApplies int
 	// MaxBatch caps how many commands share one entry (default 512).
 	MaxBatch int
+	// LogStore is where the Raft log lives: LogStoreWAL (raft-wal, the
+	// default) or LogStoreBolt (raft-boltdb, in raft.db with the stable
+	// store). A data folder keeps the store it was created with.
+	LogStore string
 }
 
 func (c *Config) setDefaults() error {
@@ -148,8 +160,8 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.RequestTimeout, 30*time.Second)
 	setDefault(&c.MaxBodyBytes, 10<<20)
 	setDefault(&c.IdempotencyWindow, 24*time.Hour)
-	setDefault(&c.EvalGCAge, time.Hour)
-	setDefault(&c.NodeLostGrace, 5*time.Second)
+	setDefault(&c.EvalGCAge, 10*time.Minute)
+	setDefault(&c.NodeLostGrace, 2*time.Second)
 	setDefault(&c.LeaderNodeGrace, 20*time.Second)
 	setDefault(&c.ReplicaDeadGrace, 5*time.Minute)
 	setDefault(&c.ClientKeyRole, api.RoleSubmit)
@@ -162,8 +174,21 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.Raft.LeaderLeaseTimeout, 250*time.Millisecond)
 	setDefault(&c.Raft.MaxInflightApplies, 2)
 	setDefault(&c.Raft.MaxBatch, 512)
-	setDefault(&c.Raft.SnapshotThreshold, 8192)
-	setDefault(&c.Raft.TrailingLogs, 10240)
+	if c.Raft.LogStore == "" {
+		c.Raft.LogStore = DefaultLogStore
+	}
+	if !ValidLogStore(c.Raft.LogStore) {
+		return fmt.Errorf("server: unknown Raft log store %q: use %s or %s", c.Raft.LogStore, LogStoreBolt, LogStoreWAL)
+	}
+	// Entries are batches of up to MaxBatch commands, so 8192 of them could
+	// be millions of commands for a restarted replica to replay: snapshot
+	// after 1024, checked every 30s, so a restart replays seconds of log.
+	setDefault(&c.Raft.SnapshotThreshold, 1024)
+	setDefault(&c.Raft.SnapshotInterval, 30*time.Second)
+	// A snapshot is cheap to send (a follower further behind installs one
+	// in seconds), and every entry kept is disk a replica holds: keep a
+	// quarter of the snapshot interval.
+	setDefault(&c.Raft.TrailingLogs, 2048)
 	return nil
 }
 

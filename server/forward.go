@@ -43,6 +43,9 @@ func (s *Server) leaderWrite(idempotent isIdempotent, fn writeFunc) http.Handler
 		defer cancel()
 		deadline := time.Now().Add(s.cfg.LeaderWait)
 		forwarded := r.Header.Get(headerForwardedBy) != ""
+		if forwarded {
+			ctx = withForwarded(ctx)
+		}
 		for attempt := 0; ; attempt++ {
 			if s.isLeader() {
 				status, resp, index, err := fn(ctx, r, body)

@@ -13,7 +13,8 @@ const (
 	evalGCBatch = 5000
 	// evalGCMaxSweeps bounds the sweeps of one round, so a huge backlog is
 	// worked off over several rounds instead of flooding the log.
-	evalGCMaxSweeps = 10
+	// 50 sweeps of 5000 keep up with about 1,000 jobs/s (each leaves a few).
+	evalGCMaxSweeps = 50
 	tokenPruneEvery = 10
 )
 
@@ -27,6 +28,7 @@ func newGarbageCollector(s *Server) *leaderLoop {
 		every(ctx, gcInterval, nil, func() {
 			round++
 			s.collectEvals(ctx)
+			s.collectJobsRound(ctx)
 			if round%tokenPruneEvery == 0 {
 				if _, _, err := s.apply(ctx, &fsm.IdempotencyPruneRequest{Now: now()}); err != nil {
 					s.logger.Warn("prune idempotency tokens", "error", err)

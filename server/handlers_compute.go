@@ -46,19 +46,11 @@ func (s *Server) registerNode(ctx context.Context, r *http.Request, body []byte)
 }
 
 func (s *Server) reportExecutions(ctx context.Context, r *http.Request, body []byte) (int, any, uint64, error) {
-	var req api.UpdateExecutionsRequest
-	if err := decodeJSON(body, &req, false); err != nil {
+	cmd, err := decodeReport(chi.URLParam(r, "id"), body, now())
+	if err != nil {
 		return 0, nil, 0, err
 	}
-	nodeID := chi.URLParam(r, "id")
-	for _, u := range req.Updates {
-		if u.ExecutionID == "" {
-			return 0, nil, 0, api.BadRequestf("an update has no ExecutionID")
-		}
-	}
-	_, index, err := applyAs[*fsm.ExecutionReportResult](ctx, s, &fsm.ExecutionReportRequest{
-		NodeID: nodeID, Updates: req.Updates, Now: now(),
-	})
+	_, index, err := applyAs[*fsm.ExecutionReportResult](ctx, s, cmd)
 	if err != nil {
 		return 0, nil, index, err
 	}

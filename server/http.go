@@ -56,6 +56,7 @@ func (s *Server) router() http.Handler {
 		r.Get("/digest", s.handleDigest)
 		r.Get("/snapshot", s.handleSnapshotSave)
 		r.Put("/snapshot", s.leaderWrite(always, s.restoreSnapshot))
+		r.Post("/gc", s.leaderWrite(always, s.operatorJobGC))
 	})
 	r.Route("/api/v1/compute", func(r chi.Router) {
 		r.Put("/nodes/{id}", s.leaderWrite(always, s.registerNode))

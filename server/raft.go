@@ -14,7 +14,8 @@ import (
 type raftParts struct {
 	raft      *raft.Raft
 	transport *raft.NetworkTransport
-	store     *raftboltdb.BoltStore
+	store     *raftboltdb.BoltStore // stable store, and the log with bolt
+	logs      logStore
 	snapshots *raft.FileSnapshotStore
 }
 
@@ -55,16 +56,24 @@ func (s *Server) openRaft() (*raftParts, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create Raft folder: %w", err)
 	}
+	kind := s.cfg.Raft.LogStore
+	if err := checkLogStore(dir, kind); err != nil {
+		return nil, err
+	}
 	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db")})
 	if err != nil {
-		return nil, fmt.Errorf("open Raft log store: %w", err)
+		return nil, fmt.Errorf("open Raft stable store: %w", err)
 	}
 	parts := &raftParts{store: store}
 	fail := func(err error) (*raftParts, error) {
 		parts.close()
 		return nil, err
 	}
-	logs, err := raft.NewLogCache(1024, store)
+	parts.logs, err = openLogStore(dir, kind, store)
+	if err != nil {
+		return fail(err)
+	}
+	logs, err := raft.NewLogCache(1024, parts.logs)
 	if err != nil {
 		return fail(fmt.Errorf("raft log cache: %w", err))
 	}
@@ -87,7 +96,7 @@ func (s *Server) openRaft() (*raftParts, error) {
 // hasExistingState reports whether this replica has been part of a cluster
 // before, so it must never bootstrap one.
 func (p *raftParts) hasExistingState() (bool, error) {
-	return raft.HasExistingState(p.store, p.store, p.snapshots)
+	return raft.HasExistingState(p.logs, p.store, p.snapshots)
 }
 
 func (p *raftParts) close() {
@@ -98,6 +107,9 @@ func (p *raftParts) close() {
 	}
 	if p.transport != nil {
 		_ = p.transport.Close()
+	}
+	if p.logs != nil {
+		_ = p.logs.Close()
 	}
 	if p.store != nil {
 		_ = p.store.Close()

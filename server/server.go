@@ -126,7 +126,8 @@ func (s *Server) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	s.wg.Add(4)
+	s.wg.Add(5)
+	go func() { defer s.wg.Done(); s.returnMemory(runCtx) }()
 	go func() { defer s.wg.Done(); s.batcher.run(runCtx) }()
 	go func() { defer s.wg.Done(); s.leadershipLoop(runCtx) }()
 	go func() { defer s.wg.Done(); s.bootstrapLoop(runCtx) }()

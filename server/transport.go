@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/raft"
 	"github.com/shoal-io/shoal/auth"
+	"github.com/shoal-io/shoal/internal/httplimit"
 )
 
 // This file is the one place where the replica opens listeners and builds
@@ -144,12 +145,12 @@ func (h httpsOnly) RoundTrip(r *http.Request) (*http.Response, error) {
 	return h.next.RoundTrip(r)
 }
 
+// newHTTPServer serves the API with the limits every Shoal server puts on
+// slow or greedy clients (httplimit: header and request read timeouts, idle
+// keep-alives, header size; no write timeout, for blocking queries, log
+// streams and downloads).
 func newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	return httplimit.Default().Apply(&http.Server{Handler: h})
 }
 
 // tlsStreamLayer is Raft's network over mutual TLS.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/shoal-io/shoal/api"
 )
@@ -79,4 +80,21 @@ func (a *OperatorAPI) SnapshotRestore(ctx context.Context, r io.Reader) error {
 	}
 	_, err := a.c.call(ctx, &request{method: http.MethodPut, path: operatorPath + "/snapshot", stream: r, streaming: true}, nil)
 	return err
+}
+
+// JobGC removes terminal jobs older than age now, with their executions,
+// history and evaluations (POST /api/v1/operator/gc); age 0 removes every
+// terminal job, a negative age uses the cluster's --job-gc-age. A pass is
+// safe to repeat, so it is retried after an unknown outcome.
+func (a *OperatorAPI) JobGC(ctx context.Context, age time.Duration) (*api.JobGCResponse, *Meta, error) {
+	var body api.JobGCRequest
+	if age >= 0 {
+		body.Age = age.String()
+	}
+	var out api.JobGCResponse
+	meta, err := a.c.call(ctx, &request{method: http.MethodPost, path: operatorPath + "/gc", json: body, idempotent: true}, &out)
+	if err != nil {
+		return nil, meta, err
+	}
+	return &out, meta, nil
 }

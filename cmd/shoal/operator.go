@@ -15,7 +15,7 @@ hand leadership over, and save or restore a snapshot of the whole state.`)
 	raft.AddCommand(newRaftListPeersCommand(env), newRaftRemovePeerCommand(env), newRaftTransferCommand(env))
 	snapshot := newGroupCommand("snapshot", "Save or restore a snapshot of the cluster's state", "Save a snapshot of the cluster's whole state to a file, or restore one.")
 	snapshot.AddCommand(newSnapshotSaveCommand(env), newSnapshotRestoreCommand(env))
-	cmd.AddCommand(raft, snapshot)
+	cmd.AddCommand(raft, snapshot, newOperatorGCCommand(env))
 	return cmd
 }
 

@@ -46,6 +46,9 @@ type serveOptions struct {
 	schedulerWorkers                 int
 	enableDebug                      bool
 	evalGCAge                        time.Duration
+	// Retention and memory (issue 10).
+	jobGCAge    time.Duration
+	memoryLimit string
 
 	labels       map[string]string
 	engines      []string
@@ -108,17 +111,20 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.DurationVar(&o.raft.ElectionTimeout, "raft-election-timeout", 500*time.Millisecond, "candidate's wait for votes before it retries")
 	f.DurationVar(&o.raft.LeaderLeaseTimeout, "raft-leader-lease-timeout", 250*time.Millisecond, "how long a leader keeps leading without hearing from a quorum")
 	f.DurationVar(&o.raft.CommitTimeout, "raft-commit-timeout", 50*time.Millisecond, "longest wait before a heartbeat carries the commit index")
-	f.Uint64Var(&o.raft.SnapshotThreshold, "raft-snapshot-threshold", 8192, "log entries between snapshots")
+	f.Uint64Var(&o.raft.SnapshotThreshold, "raft-snapshot-threshold", 1024, "log entries between snapshots")
 	f.IntVar(&o.raft.MaxInflightApplies, "raft-max-inflight", 2, "batched Raft entries the leader keeps in flight (fewer: bigger batches)")
 	f.IntVar(&o.raft.MaxBatch, "raft-max-batch", 512, "most commands packed into one Raft entry")
-	f.DurationVar(&o.nodeLostGrace, "node-lost-grace", 5*time.Second, "how long a compute node may be gone from gossip (after gossip's own failure detection) before the leader declares it lost")
+	f.StringVar(&o.raft.LogStore, "raft-log-store", server.DefaultLogStore, "where the Raft log lives: wal (raft-wal) or bolt (raft-boltdb); a data folder keeps the store it was created with")
+	f.DurationVar(&o.nodeLostGrace, "node-lost-grace", 2*time.Second, "how long a compute node may be gone from gossip (after gossip's own failure detection) before the leader declares it lost")
 	f.DurationVar(&o.leaderNodeGrace, "leader-node-grace", 20*time.Second, "how long a new leader waits before declaring any compute node lost")
 	f.DurationVar(&o.replicaDeadGrace, "replica-dead-grace", 5*time.Minute, "how long a replica may be dead before the leader removes it from Raft (negative: never)")
 	f.DurationVar(&o.defaultExecTimeout, "default-execution-timeout", 30*time.Minute, "ExecutionTimeout given to tasks that set none")
 	f.DurationVar(&o.defaultQueue, "default-queue-timeout", 5*time.Minute, "QueueTimeout given to tasks that set none: how long a job waits for a node before it fails")
 	f.IntVar(&o.schedulerWorkers, "scheduler-workers", 0, "scheduler workers on the leader (default 64: workers mostly wait for their plans to commit)")
 	f.BoolVar(&o.enableDebug, "enable-debug", false, "serve Go's profiler under /debug/pprof on the API port")
-	f.DurationVar(&o.evalGCAge, "eval-gc-age", time.Hour, "how long finished evaluations are kept in the replicated state")
+	f.DurationVar(&o.evalGCAge, "eval-gc-age", 10*time.Minute, "how long finished evaluations are kept in the replicated state")
+	f.DurationVar(&o.jobGCAge, "job-gc-age", 72*time.Hour, "how long terminal jobs (completed, failed, stopped) are kept, with their executions and history; 0 keeps them forever")
+	f.StringVar(&o.memoryLimit, "memory-limit", defaultMemoryLimit, "soft limit on the Go heap (e.g. 400MiB, 2GiB; 0 for none): past it the garbage collector works harder instead of growing the process. GOMEMLIMIT overrides it")
 
 	f.StringToStringVar(&o.labels, "labels", nil, "compute node labels, key=value pairs (comma-separated)")
 	f.StringSliceVar(&o.engines, "engines", nil, "execution engines to offer: docker, wasm, noop (default: all that work here)")
@@ -126,7 +132,7 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.StringVar(&o.memory, "memory", "", "memory the compute node offers, e.g. 8gb (default: detected)")
 	f.StringVar(&o.disk, "disk", "", "disk the compute node offers, e.g. 100gb (default: detected)")
 	f.IntVar(&o.gpu, "gpu", 0, "GPUs the compute node offers (default: detected)")
-	f.StringSliceVar(&o.allowedPaths, "allowed-local-paths", nil, "host folders localDirectory inputs may read (comma-separated)")
+	f.StringSliceVar(&o.allowedPaths, "allowed-local-paths", nil, "host folders localDirectory inputs may read and docker jobs may mount (comma-separated; default none)")
 	f.DurationVar(&o.noopDelay, "noop-delay", 0, "how long a noop execution runs")
 
 	// TLS: all three files turn it on for every connection (see README,
@@ -157,6 +163,9 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 		// memory for fewer collections bought ~15% more end-to-end jobs/s in
 		// the benchmark. GOGC (and GOMEMLIMIT) still override it.
 		debug.SetGCPercent(serveGCPercent)
+	}
+	if err := applyMemoryLimit(o.memoryLimit, logger); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(o.dataDir, 0o750); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
@@ -234,6 +243,12 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	}()
 
 	if o.orchestrator {
+		// tlsOn and aclOn follow --tls-cert-file and --acl once those
+		// flags are part of serve; without them the API checks nothing.
+		tlsOn, aclOn := false, false
+		if w := exposureWarning(o.apiAddr, o.dev, tlsOn, aclOn); w != "" {
+			logger.Warn(w)
+		}
 		srv, err := server.New(server.Config{
 			NodeID: o.nodeID, DataDir: o.dataDir,
 			APIAddr: o.apiAddr, AdvertiseAPIAddr: advAPI,
@@ -249,6 +264,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 			UnsafeStaleReads: unsafeStaleReads(logger),
 			EvalGCAge:        o.evalGCAge,
 			TLS:              tlsID,
+			JobGCAge:         o.jobGCAge,
 			NodeLostGrace:    o.nodeLostGrace, LeaderNodeGrace: o.leaderNodeGrace, ReplicaDeadGrace: o.replicaDeadGrace,
 			ACL: o.acl, ClientKeyRole: o.clientKeyRole, ClientKeyTTL: o.clientKeyTTL,
 		})

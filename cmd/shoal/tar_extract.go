@@ -18,8 +18,13 @@ var errUnsafeEntry = errors.New("unsafe path in results archive")
 // extractTarGz unpacks a gzipped tar into dir. Entries that would land
 // outside dir (absolute names, ".." elements, links pointing out) are
 // refused; the writes go through an os.Root on dir, so that not even a link
-// unpacked earlier can lead a later entry out. Entries other than folders,
-// files and symbolic links (devices, hard links) are skipped.
+// unpacked earlier can lead a later entry out. Once everything is unpacked,
+// every symbolic link is followed as the disk now resolves it (through
+// linked folders, and links unpacked after it): one that leads out is
+// removed and the extraction fails, so no link is left behind for a later
+// command to follow out of dir. Entries other than folders, files and
+// symbolic links (devices, hard links, sparse files, whose holes would
+// unpack to far more bytes than were downloaded) are skipped.
 func extractTarGz(r io.Reader, dir string) error {
 	gz, err := gzip.NewReader(r)
 	if err != nil {
@@ -34,7 +39,12 @@ func extractTarGz(r io.Reader, dir string) error {
 		return err
 	}
 	defer root.Close()
-	tr := tar.NewReader(gz)
+	var links []string
+	err = extractEntries(root, tar.NewReader(gz), &links)
+	return errors.Join(err, checkLinks(root, links))
+}
+
+func extractEntries(root *os.Root, tr *tar.Reader, links *[]string) error {
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -47,13 +57,86 @@ func extractTarGz(r io.Reader, dir string) error {
 		if err != nil {
 			return err
 		}
-		if name == "" {
-			continue // the archive's own root folder
+		if name == "" || isSparse(hdr) {
+			continue // the archive's own root folder, or a sparse file
+		}
+		if hdr.Typeflag == tar.TypeSymlink {
+			*links = append(*links, name)
 		}
 		if err := extractEntry(root, tr, hdr, name); err != nil {
 			return fmt.Errorf("extracting %s: %w", hdr.Name, err)
 		}
 	}
+}
+
+// isSparse reports a GNU sparse file in any of its encodings.
+func isSparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}
+
+// checkLinks removes each unpacked link that, followed on the disk as it now
+// is, leads out of root, and says so.
+func checkLinks(root *os.Root, links []string) error {
+	var errs []error
+	for _, name := range links {
+		if resolvesInside(root, name) {
+			continue
+		}
+		if err := root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("removing link %s: %w", name, err))
+		}
+		errs = append(errs, fmt.Errorf("%w: link %q leads out of the output folder", errUnsafeEntry, name))
+	}
+	return errors.Join(errs...)
+}
+
+// maxLinkHops bounds how many links one path may go through (the kernel's
+// own limit is 40).
+const maxLinkHops = 255
+
+// resolvesInside follows a slash-separated path relative to root the way
+// the kernel would, through every link on the way, and reports whether it
+// stays inside root. Parts that do not exist are taken as they are written.
+func resolvesInside(root *os.Root, p string) bool {
+	var at []string // the real folders walked so far, below root
+	todo := strings.Split(p, "/")
+	for hops := 0; len(todo) > 0; {
+		elem := todo[0]
+		todo = todo[1:]
+		switch elem {
+		case "", ".":
+			continue
+		case "..":
+			if len(at) == 0 {
+				return false
+			}
+			at = at[:len(at)-1]
+			continue
+		}
+		cur := path.Join(append(at, elem)...)
+		info, err := root.Lstat(cur)
+		if err != nil || info.Mode()&fs.ModeSymlink == 0 {
+			at = append(at, elem)
+			continue
+		}
+		if hops++; hops > maxLinkHops {
+			return false
+		}
+		target, err := root.Readlink(cur)
+		if err != nil || path.IsAbs(target) || strings.HasPrefix(target, `\`) {
+			return false
+		}
+		todo = append(strings.Split(target, "/"), todo...)
+	}
+	return true
 }
 
 // entryPath checks a tar entry's name and returns it cleaned, "" for the

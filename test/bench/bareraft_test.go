@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	wal "github.com/hashicorp/raft-wal"
+	walmetrics "github.com/hashicorp/raft-wal/metrics"
 )
 
 // bareRaft is the ceiling the create benchmark compares against: three
@@ -19,7 +22,7 @@ import (
 // machine that does nothing.
 type bareRaft struct {
 	nodes  []*raft.Raft
-	stores []*raftboltdb.BoltStore
+	stores []io.Closer
 	trans  []*raft.NetworkTransport
 }
 
@@ -34,7 +37,9 @@ type noopSnapshot struct{}
 func (noopSnapshot) Persist(s raft.SnapshotSink) error { return s.Close() }
 func (noopSnapshot) Release()                          {}
 
-func startBareRaft(b *testing.B) *bareRaft {
+// startBareRaft starts the ceiling with its log in raft-boltdb, or with
+// useWAL in raft-wal (the stable store stays raft-boltdb, as in Shoal).
+func startBareRaft(b *testing.B, useWAL bool) *bareRaft {
 	b.Helper()
 	dir := b.TempDir()
 	br := &bareRaft{}
@@ -60,12 +65,25 @@ func startBareRaft(b *testing.B) *bareRaft {
 			b.Fatal(err)
 		}
 		br.stores = append(br.stores, store)
+		var logs raft.LogStore = store
+		if useWAL {
+			walDir := filepath.Join(dir, fmt.Sprint("wal", i))
+			if err := os.MkdirAll(walDir, 0o750); err != nil {
+				b.Fatal(err)
+			}
+			w, err := wal.Open(walDir, wal.WithMetricsCollector(&walmetrics.NoOpCollector{}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			br.stores = append(br.stores, w)
+			logs = w
+		}
 		cfg := raft.DefaultConfig()
 		cfg.LocalID = servers[i].ID
 		cfg.Logger = hclog.NewNullLogger()
 		cfg.SnapshotThreshold = 1 << 40
 		snaps := raft.NewInmemSnapshotStore()
-		r, err := raft.NewRaft(cfg, noopFSM{}, store, store, snaps, br.trans[i])
+		r, err := raft.NewRaft(cfg, noopFSM{}, logs, store, snaps, br.trans[i])
 		if err != nil {
 			b.Fatal(err)
 		}

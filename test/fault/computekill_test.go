@@ -53,6 +53,14 @@ func killNode(t *testing.T, _ context.Context, _ *testcluster.Cluster, victim *t
 // connected again before it returns.
 func computeLoss(t *testing.T, ctx context.Context, c *testcluster.Cluster, rec *workload.Recorder, run string, jobs int, fault nodeFault) lossTimes {
 	t.Helper()
+	return computeFault(t, ctx, c, rec, run, jobs, fault, true)
+}
+
+// computeFault is computeLoss; with wantLost false the fault must instead go
+// unnoticed: the victim's executions complete on it, none is failed as lost
+// or replaced, and the victim stays connected.
+func computeFault(t *testing.T, ctx context.Context, c *testcluster.Cluster, rec *workload.Recorder, run string, jobs int, fault nodeFault, wantLost bool) lossTimes {
+	t.Helper()
 	all := runningTargets(c)
 	cl := &workload.Client{ID: 0, Rec: rec}
 	var ids []string
@@ -126,6 +134,15 @@ func computeLoss(t *testing.T, ctx context.Context, c *testcluster.Cluster, rec 
 		}
 		for _, e := range execs {
 			modified := time.Unix(0, e.ModifyTime)
+			if !wantLost {
+				switch {
+				case e.FailedWithNodeLoss():
+					t.Errorf("execution %s on %s was failed as lost: %q", e.ID, e.NodeID, e.ComputeState.Message)
+				case time.Unix(0, e.CreateTime).After(killed):
+					t.Errorf("execution %s on %s was created after the fault: work was replaced", e.ID, e.NodeID)
+				}
+				continue
+			}
 			switch {
 			case onVictim[e.ID] && e.FailedWithNodeLoss():
 				if d := modified.Sub(killed); times.detected == 0 || d < times.detected {
@@ -144,8 +161,16 @@ func computeLoss(t *testing.T, ctx context.Context, c *testcluster.Cluster, rec 
 			}
 		}
 	}
-	if times.detected == 0 {
+	if times.detected == 0 && wantLost {
 		t.Errorf("no execution of %s was failed as lost", victim.ID)
+	}
+	if !wantLost {
+		var node api.GetNodeResponse
+		if _, err := workload.GetJSON(ctx, at, "/api/v1/orchestrator/nodes/"+victim.ID, &node); err != nil {
+			t.Fatal(err)
+		} else if node.Node.Connection != api.NodeConnected {
+			t.Errorf("paused node %s is %s, want %s", victim.ID, node.Node.Connection, api.NodeConnected)
+		}
 	}
 	if !victim.Running() {
 		var node api.GetNodeResponse

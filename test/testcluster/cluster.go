@@ -118,6 +118,9 @@ func (c *Cluster) replicaProcess(i, apiPort, raftPort, gossipPort int) *Process 
 		p.Args = append(p.Args, c.TLS.Args(c.TLS.ServerCert, c.TLS.ServerKey)...)
 	}
 	p.Args = append(p.Args, c.opts.ReplicaArgs...)
+	// SHOAL_TEST_REPLICA_ARGS runs whole suites with other replica flags,
+	// e.g. the fault tests on the other Raft log store (make test-bolt).
+	p.Args = append(p.Args, strings.Fields(os.Getenv("SHOAL_TEST_REPLICA_ARGS"))...)
 	return p
 }
 

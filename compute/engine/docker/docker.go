@@ -18,7 +18,6 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
@@ -55,21 +54,29 @@ type Config struct {
 	// Client overrides the Docker client built from the environment
 	// (DOCKER_HOST and friends).
 	Client *client.Client
+	// MountRoots are the only host folders bind mounts may come from: the
+	// node's data folder and its allowed local paths. None: every
+	// execution with inputs or result paths is refused.
+	MountRoots []string
 }
 
 // Engine runs executions as Docker containers.
 type Engine struct {
-	cli      *client.Client
-	nodeID   string
-	instance string
-	log      *slog.Logger
+	cli        *client.Client
+	nodeID     string
+	instance   string
+	mountRoots []string // absolute, symlink-resolved
+	log        *slog.Logger
 }
 
 // New builds the engine. It does not contact Docker; use Ping for that.
 func New(cfg Config) (*Engine, error) {
+	roots, err := resolveRoots(cfg.MountRoots)
+	if err != nil {
+		return nil, err
+	}
 	cli := cfg.Client
 	if cli == nil {
-		var err error
 		cli, err = client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 		if err != nil {
 			return nil, fmt.Errorf("docker client: %w", err)
@@ -82,7 +89,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Instance == "" {
 		return nil, errors.New("docker engine: the node's instance ID is required")
 	}
-	return &Engine{cli: cli, nodeID: cfg.NodeID, instance: cfg.Instance, log: log}, nil
+	return &Engine{cli: cli, nodeID: cfg.NodeID, instance: cfg.Instance, mountRoots: roots, log: log}, nil
 }
 
 // Ping reports whether the Docker engine answers.
@@ -144,13 +151,9 @@ func (e *Engine) create(ctx context.Context, ec *engine.ExecutionContext, p *Par
 		AttachStderr: true,
 		Labels:       map[string]string{LabelExecution: ec.ExecutionID, LabelNode: ec.NodeID, LabelInstance: e.instance},
 	}
-	host := &container.HostConfig{
-		NetworkMode: networkMode(ec.Task.Network),
-		Mounts:      mounts(ec),
-		Resources: container.Resources{
-			NanoCPUs: int64(ec.Limits.CPU * 1e9),
-			Memory:   clampInt64(ec.Limits.Memory),
-		},
+	host, err := e.hostConfig(ec)
+	if err != nil {
+		return "", err
 	}
 	name := ContainerName(ec.ExecutionID)
 	// Creating is not cancelled midway: a daemon that already received the
@@ -241,14 +244,6 @@ func networkMode(n *api.NetworkConfig) container.NetworkMode {
 	// HTTP gets the default bridge too: domain filtering would need a
 	// proxy this node does not run.
 	return container.NetworkMode(network.NetworkDefault)
-}
-
-func mounts(ec *engine.ExecutionContext) []mount.Mount {
-	out := make([]mount.Mount, 0, len(ec.Inputs)+len(ec.Outputs))
-	for _, m := range append(append([]engine.Mount(nil), ec.Inputs...), ec.Outputs...) {
-		out = append(out, mount.Mount{Type: mount.TypeBind, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
-	}
-	return out
 }
 
 func clampInt64(v uint64) int64 {

@@ -37,7 +37,8 @@ func newFixture(t *testing.T) *fixture {
 	// A node ID of its own, so a node starting in another test does not
 	// take these containers for its leftovers.
 	nodeID := "n-test-" + strings.ToLower(rand.Text()[:8])
-	eng, err := docker.New(docker.Config{NodeID: nodeID, Instance: "instance-" + nodeID})
+	// The tests' inputs and outputs live in their temporary folders.
+	eng, err := docker.New(docker.Config{NodeID: nodeID, Instance: "instance-" + nodeID, MountRoots: []string{os.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,106 @@
+package scale
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoal-io/shoal/api/client"
+	"github.com/shoal-io/shoal/test/testcluster"
+)
+
+// TestSoakScale creates jobs at SHOAL_SOAK_RATE a second (default 500) for
+// SHOAL_SOAK_DURATION (default 20m) on 3 replicas and 2 compute nodes that
+// keep terminal jobs for 2 minutes, and prints a line a minute: each
+// replica's RSS and data folder, the jobs stored, and a follower's list p99.
+// Retention must hold the job count flat once the first jobs age out.
+func TestSoakScale(t *testing.T) {
+	if os.Getenv("SHOAL_SOAK_SCALE") == "" {
+		t.Skip("set SHOAL_SOAK_SCALE=1 to run")
+	}
+	duration := envDuration("SHOAL_SOAK_DURATION", 20*time.Minute)
+	rate := envInt("SHOAL_SOAK_RATE", 500)
+	gcAge := envDuration("SHOAL_SOAK_GC_AGE", 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), duration+10*time.Minute)
+	defer cancel()
+	args := append(append([]string{}, replicaArgs...), "--job-gc-age", gcAge.String())
+	cl := testcluster.Start(t, testcluster.Options{
+		Replicas: 3, ComputeNodes: 2, ReplicaArgs: args, ComputeArgs: computeArgs,
+	})
+	leader, err := cl.WaitLeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	follower := cl.Followers(leader)[0]
+	cs := []*client.Client{newClient(t, cl.Replicas[0]), newClient(t, cl.Replicas[1]), newClient(t, cl.Replicas[2])}
+
+	loadCtx, stopLoad := context.WithTimeout(ctx, duration)
+	defer stopLoad()
+	loaded := make(chan int, 1)
+	go func() {
+		ids := submit(loadCtx, t, cs, 0, rate*int(duration/time.Second), 64, rate)
+		n := 0
+		for _, id := range ids {
+			if id != "" {
+				n++
+			}
+		}
+		loaded <- n
+	}()
+
+	t.Logf("%-5s %-32s %-32s %-32s %8s %10s", "min", "o1 rss/dir MB", "o2 rss/dir MB", "o3 rss/dir MB", "jobs", "list p99")
+	start := time.Now()
+	var counts []int
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for minute := 1; ; minute++ {
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-tick.C:
+		}
+		line := fmt.Sprintf("%-5d", minute)
+		for _, p := range cl.Replicas {
+			line += fmt.Sprintf(" %-32s", fmt.Sprintf("%.0f / %.0f", rssMB(p.PID()), dirMB(p.DataDir)))
+		}
+		jobs := storedJobs(ctx, follower)
+		counts = append(counts, jobs)
+		line += fmt.Sprintf(" %8d %10v", jobs, p99(ctx, t, follower, "/api/v1/orchestrator/jobs?limit=10", 100).Round(10*time.Microsecond))
+		t.Log(line)
+		if time.Since(start) >= duration {
+			break
+		}
+	}
+	stopLoad()
+	n := <-loaded
+	t.Logf("%d jobs created in %s (%.0f/s)", n, duration, float64(n)/duration.Seconds())
+	// Once the first jobs age out the count stays near rate × (age + the
+	// collector's minute); it must not keep growing with the run.
+	if bound := int(float64(rate) * (gcAge + 3*time.Minute).Seconds()); len(counts) > 0 && counts[len(counts)-1] > bound {
+		t.Errorf("%d jobs stored at the end, more than the %d retention allows", counts[len(counts)-1], bound)
+	}
+}
+
+// storedJobs counts the jobs a replica holds (from its metrics).
+func storedJobs(ctx context.Context, p *testcluster.Process) int {
+	r, err := p.Get(ctx, "/metrics")
+	if err != nil || r.Status != http.StatusOK {
+		return -1
+	}
+	// The gauge of state objects by kind (named shoal_state_objects when
+	// this was written); -1 when no such line is found.
+	for _, line := range strings.Split(string(r.Body), "\n") {
+		if strings.HasPrefix(line, "shoal_state") && strings.Contains(line, `kind="jobs"`) {
+			fields := strings.Fields(line)
+			if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil {
+				return int(v)
+			}
+		}
+	}
+	return -1
+}
