@@ -126,3 +126,9 @@ bench-compare:
 .PHONY: test-bolt
 test-bolt: build
 	SHOAL_TEST_REPLICA_ARGS="--raft-log-store bolt" $(GO) test -race -count=1 -timeout 25m ./test/fault/ ./test/workload/
+
+## ui-test: the web UI in headless Chromium (3 replicas + a compute node, browser on a follower);
+## screenshots of every page at 1400x900 and 390x844 go to ./ui-screenshots.
+.PHONY: ui-test
+ui-test: build
+	SHOAL_UI_SCREENSHOTS=$(CURDIR)/ui-screenshots SHOAL_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 8m -v -run '^TestBrowser$$' ./test/ui/

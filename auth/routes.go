@@ -31,6 +31,14 @@ var Routes = map[string]Permission{
 	"GET /api/v1/orchestrator/jobs/{id}/executions/{execution}/result": Read,
 	"GET /api/v1/orchestrator/nodes":                                   Read,
 	"GET /api/v1/orchestrator/nodes/{id}":                              Read,
+	// The web UI's own reads: the cluster at a glance (roles, indexes and
+	// digests, never data), its jobs table, this replica, a node's
+	// executions, and YAML to JSON for the submit form (it writes nothing).
+	"GET /api/v1/ui/overview":              Read,
+	"GET /api/v1/ui/jobs":                  Read,
+	"GET /api/v1/ui/replica":               Read,
+	"GET /api/v1/ui/nodes/{id}/executions": Read,
+	"POST /api/v1/ui/jobspec":              Read,
 
 	"PUT /api/v1/orchestrator/jobs":         Submit,
 	"POST /api/v1/orchestrator/jobs":        Submit,

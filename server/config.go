@@ -122,9 +122,10 @@ type RaftTuning struct {
 	MaxInflightApplies int
 	// MaxBatch caps how many commands share one entry (default 512).
 	MaxBatch int
-	// LogStore is where the Raft log lives: LogStoreWAL (raft-wal, the
-	// default) or LogStoreBolt (raft-boltdb, in raft.db with the stable
-	// store). A data folder keeps the store it was created with.
+	// LogStore is where the Raft log lives: LogStoreWAL (raft-wal) or
+	// LogStoreBolt (raft-boltdb, in raft.db with the stable store). Empty
+	// means the data folder's store, DefaultLogStore for a new folder; a
+	// folder keeps the store it was created with.
 	LogStore string
 }
 
@@ -174,10 +175,7 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.Raft.LeaderLeaseTimeout, 250*time.Millisecond)
 	setDefault(&c.Raft.MaxInflightApplies, 2)
 	setDefault(&c.Raft.MaxBatch, 512)
-	if c.Raft.LogStore == "" {
-		c.Raft.LogStore = DefaultLogStore
-	}
-	if !ValidLogStore(c.Raft.LogStore) {
+	if c.Raft.LogStore != "" && !ValidLogStore(c.Raft.LogStore) {
 		return fmt.Errorf("server: unknown Raft log store %q: use %s or %s", c.Raft.LogStore, LogStoreBolt, LogStoreWAL)
 	}
 	// Entries are batches of up to MaxBatch commands, so 8192 of them could

@@ -14,7 +14,13 @@ import (
 	"github.com/shoal-io/shoal/api"
 )
 
-func (s *Server) router() http.Handler {
+// router is the replica's whole HTTP surface: the web app's static files,
+// then the API.
+func (s *Server) router() http.Handler { return s.withUI(s.apiRouter()) }
+
+// apiRouter is every API route behind the one middleware chain that
+// identifies the caller.
+func (s *Server) apiRouter() chi.Router {
 	r := chi.NewRouter()
 	r.Use(s.requestID, s.recoverPanics, s.instrument, s.limitBody, s.authenticate)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -30,7 +36,7 @@ func (s *Server) router() http.Handler {
 	})
 
 	r.Route("/api/v1/orchestrator", func(r chi.Router) {
-		create := s.leaderWrite(hasIdempotencyToken, s.createJob)
+		create := s.timeCreates(s.leaderWrite(hasIdempotencyToken, s.createJob))
 		r.Put("/jobs", create)
 		r.Post("/jobs", create)
 		r.Get("/jobs", s.handleListJobs)
@@ -78,6 +84,7 @@ func (s *Server) router() http.Handler {
 		r.Delete("/tokens/{accessor}", s.leaderWrite(always, s.revokeACLToken))
 		r.Get("/token/self", s.handleACLTokenSelf)
 	})
+	s.uiRoutes(r)
 	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	if s.cfg.EnableDebug {
 		r.Mount("/debug", middleware.Profiler())

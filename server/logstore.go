@@ -20,9 +20,10 @@ import (
 const (
 	LogStoreBolt = "bolt"
 	LogStoreWAL  = "wal"
-	// DefaultLogStore is raft-wal: on this kind of disk it writes the log
-	// with about half the CPU of raft-boltdb (see README, figures), and the
-	// fault tests pass on it.
+	// DefaultLogStore is what a new data folder gets when no store is
+	// asked for: raft-wal writes the log with about half the CPU of
+	// raft-boltdb (see README, figures), and the fault tests pass on it.
+	// A folder that already has a log keeps its store.
 	DefaultLogStore = LogStoreWAL
 )
 
@@ -40,31 +41,41 @@ type logStore interface {
 	io.Closer
 }
 
-// checkLogStore compares the store asked for with the one recorded in dir,
-// and records it in a folder that has none. A folder with a raft.db and no
-// marker predates the option and was written by bolt.
-func checkLogStore(dir, want string) error {
+// checkLogStore settles which log store dir uses and records it in a folder
+// that has none. want is the store asked for, or "" to take the folder's
+// (DefaultLogStore for a new folder). A folder with a raft.db and no marker
+// predates the option and was written by bolt. Asking for the other store
+// than the folder's is an error, never a fresh start.
+func checkLogStore(dir, want string) (string, error) {
 	marker := filepath.Join(dir, logStoreMarker)
 	data, err := os.ReadFile(marker)
+	have := ""
 	switch {
 	case err == nil:
-		have := strings.TrimSpace(string(data))
-		if have != want {
-			return fmt.Errorf("the Raft folder %s was written with --raft-log-store %s, not %s: start this replica with --raft-log-store %s (a replica cannot switch log stores in place; to switch, remove it from the cluster and add it back with an empty data folder)",
-				dir, have, want, have)
+		have = strings.TrimSpace(string(data))
+		if !ValidLogStore(have) {
+			return "", fmt.Errorf("%s names an unknown Raft log store %q", marker, have)
 		}
-		return nil
 	case !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("read %s: %w", marker, err)
+		return "", fmt.Errorf("read %s: %w", marker, err)
+	default:
+		if _, err := os.Stat(filepath.Join(dir, "raft.db")); err == nil {
+			have = LogStoreBolt // written before the option existed
+		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "raft.db")); err == nil && want != LogStoreBolt {
-		return fmt.Errorf("the Raft folder %s was written with --raft-log-store %s (it has a raft.db and no %s file), not %s: start this replica with --raft-log-store %s",
-			dir, LogStoreBolt, logStoreMarker, want, LogStoreBolt)
+	switch {
+	case have != "" && want != "" && have != want:
+		return "", fmt.Errorf("the Raft folder %s was written with --raft-log-store %s, not %s: start this replica with --raft-log-store %s (a replica cannot switch log stores in place; to switch, remove it from the cluster and add it back with an empty data folder)",
+			dir, have, want, have)
+	case have == "" && want == "":
+		have = DefaultLogStore
+	case have == "":
+		have = want
 	}
-	if err := writeFileSync(marker, []byte(want+"\n")); err != nil {
-		return fmt.Errorf("record the Raft log store: %w", err)
+	if err := writeFileSync(marker, []byte(have+"\n")); err != nil {
+		return "", fmt.Errorf("record the Raft log store: %w", err)
 	}
-	return nil
+	return have, nil
 }
 
 // writeFileSync writes a small file and its folder entry durably, so the

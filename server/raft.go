@@ -56,8 +56,8 @@ func (s *Server) openRaft() (*raftParts, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create Raft folder: %w", err)
 	}
-	kind := s.cfg.Raft.LogStore
-	if err := checkLogStore(dir, kind); err != nil {
+	kind, err := checkLogStore(dir, s.cfg.Raft.LogStore)
+	if err != nil {
 		return nil, err
 	}
 	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db")})

@@ -47,6 +47,7 @@ type Server struct {
 	peers    *http.Client // to other replicas
 	nodes    *http.Client // to compute nodes' results and logs
 	metrics  *metrics
+	ui       *uiState
 
 	leaderCh         chan bool
 	leaderReady      atomic.Bool
@@ -72,6 +73,7 @@ func New(cfg Config) (*Server, error) {
 		pool:     cfg.Pool,
 		net:      transports{tls: cfg.TLS, logger: cfg.Logger.With("component", "transport")},
 		leaderCh: make(chan bool, 8),
+		ui:       newUIState(),
 	}
 	s.peers, s.nodes = s.net.peerClient(), s.net.nodeClient()
 	s.metrics = newMetrics(s)
@@ -235,7 +237,10 @@ type planner struct{ s *Server }
 
 func (p *planner) SubmitPlan(ctx context.Context, plan *fsm.Plan) (*fsm.PlanResult, uint64, error) {
 	plan.Now = now()
-	return applyAs[*fsm.PlanResult](ctx, p.s, plan)
+	observed := p.s.observeSchedulingLag(plan)
+	res, index, err := applyAs[*fsm.PlanResult](ctx, p.s, plan)
+	observed(err)
+	return res, index, err
 }
 
 func (p *planner) UpdateEvals(ctx context.Context, evals []*api.Evaluation) error {

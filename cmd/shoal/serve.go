@@ -114,7 +114,7 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.Uint64Var(&o.raft.SnapshotThreshold, "raft-snapshot-threshold", 1024, "log entries between snapshots")
 	f.IntVar(&o.raft.MaxInflightApplies, "raft-max-inflight", 2, "batched Raft entries the leader keeps in flight (fewer: bigger batches)")
 	f.IntVar(&o.raft.MaxBatch, "raft-max-batch", 512, "most commands packed into one Raft entry")
-	f.StringVar(&o.raft.LogStore, "raft-log-store", server.DefaultLogStore, "where the Raft log lives: wal (raft-wal) or bolt (raft-boltdb); a data folder keeps the store it was created with")
+	f.StringVar(&o.raft.LogStore, "raft-log-store", "", "where the Raft log lives: wal (raft-wal) or bolt (raft-boltdb); default: the data folder's store, wal for a new folder (a folder refuses the other store)")
 	f.DurationVar(&o.nodeLostGrace, "node-lost-grace", 2*time.Second, "how long a compute node may be gone from gossip (after gossip's own failure detection) before the leader declares it lost")
 	f.DurationVar(&o.leaderNodeGrace, "leader-node-grace", 20*time.Second, "how long a new leader waits before declaring any compute node lost")
 	f.DurationVar(&o.replicaDeadGrace, "replica-dead-grace", 5*time.Minute, "how long a replica may be dead before the leader removes it from Raft (negative: never)")
