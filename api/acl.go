@@ -20,12 +20,12 @@ type ACLToken struct {
 	Role       string `json:"Role"`
 	// Namespace, when set, limits a submit token's creates and stops to that
 	// namespace.
-	Namespace string `json:"Namespace,omitempty"`
+	Namespace string `json:"Namespace"`
 	// ClientKey is the fingerprint of the client key a handshake token was
 	// issued to; revoking such a token revokes the key.
 	ClientKey      string `json:"ClientKey,omitempty"`
 	CreateTime     int64  `json:"CreateTime"`
-	ExpirationTime int64  `json:"ExpirationTime,omitempty"`
+	ExpirationTime int64  `json:"ExpirationTime"`
 	CreateIndex    uint64 `json:"CreateIndex,omitempty"`
 }
 

@@ -32,6 +32,11 @@ const (
 	Management
 	// Node registers a compute node, watches and reports its executions.
 	Node
+	// Replica is for the replicas' own calls to each other, which happen
+	// before any token exists (bootstrap, promotion). With TLS only a
+	// server.shoal certificate may call; without TLS nothing tells a replica
+	// apart, so they are open, and answer indexes and server IDs only.
+	Replica
 )
 
 func (p Permission) String() string {
@@ -52,6 +57,8 @@ func (p Permission) String() string {
 		return api.RoleManagement
 	case Node:
 		return api.RoleNode
+	case Replica:
+		return "replica"
 	}
 	return fmt.Sprintf("Permission(%d)", uint8(p))
 }
@@ -75,7 +82,7 @@ func CheckRole(role string) error {
 // endpoints and nothing of the orchestrator API.
 func Allows(role string, p Permission) bool {
 	if role == api.RoleManagement {
-		return p != Deny
+		return p != Deny && p != Replica // a replica is known by its certificate, not a token
 	}
 	switch p {
 	case Open:
@@ -109,6 +116,8 @@ func Needed(p Permission) string {
 		return "node (or management)"
 	case Authenticated:
 		return "any valid token"
+	case Replica:
+		return "a replica's certificate (" + RoleServer + ")"
 	}
 	return "none: this route is closed to every token"
 }

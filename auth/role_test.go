@@ -8,16 +8,16 @@ import (
 )
 
 func TestAllows(t *testing.T) {
-	perms := []Permission{Deny, Open, Authenticated, Read, Submit, Operator, Management, Node}
+	perms := []Permission{Deny, Open, Authenticated, Read, Submit, Operator, Management, Node, Replica}
 	// One row per role: which of perms it passes, in order.
 	want := map[string]string{
-		api.RoleRead:       ".yyy....",
-		api.RoleSubmit:     ".yyyy...",
-		api.RoleOperator:   ".yyy.y..",
-		api.RoleManagement: ".yyyyyyy",
-		api.RoleNode:       ".yy....y",
-		"":                 ".y......",
-		"root":             ".y......",
+		api.RoleRead:       ".yyy.....",
+		api.RoleSubmit:     ".yyyy....",
+		api.RoleOperator:   ".yyy.y...",
+		api.RoleManagement: ".yyyyyyy.",
+		api.RoleNode:       ".yy....y.",
+		"":                 ".y.......",
+		"root":             ".y.......",
 	}
 	for role, row := range want {
 		for i, p := range perms {
@@ -34,6 +34,7 @@ func TestLookup(t *testing.T) {
 		want            Permission
 	}{
 		{"GET", "/api/v1/agent/alive", Open},
+		{"GET", "/api/v1/internal/raft-status", Replica},
 		{"POST", "/api/v1/auth/{method}", Open},
 		{"GET", "/ui/*", Open},
 		{"GET", "/ui", Open},

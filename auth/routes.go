@@ -11,15 +11,15 @@ import (
 // that is not listed is refused to everyone (a test walks the router so a
 // new route cannot ship unlisted).
 var Routes = map[string]Permission{
-	// Open: liveness, the upstream handshake (it is how a client gets a
-	// token), and the replica-to-replica indices (numbers only).
+	// Open: liveness and the upstream handshake (it is how a client gets a
+	// token). Replica: the replicas' own indices.
 	"GET /api/v1/agent/alive":                                          Open,
 	"GET /api/v1/auth":                                                 Open,
 	"GET /api/v1/auth/":                                                Open,
 	"GET /api/v1/auth/{method}":                                        Open,
 	"POST /api/v1/auth/{method}":                                       Open,
-	"GET /api/v1/internal/read-index":                                  Open,
-	"GET /api/v1/internal/raft-status":                                 Open,
+	"GET /api/v1/internal/read-index":                                  Replica,
+	"GET /api/v1/internal/raft-status":                                 Replica,
 	"GET /api/v1/agent/version":                                        Read,
 	"GET /api/v1/agent/node":                                           Read,
 	"GET /api/v1/orchestrator/jobs":                                    Read,

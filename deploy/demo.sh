@@ -17,6 +17,8 @@
 #   SHOAL_WASM       where the example module is built (bin/hello.wasm)
 #   SHOAL_PROJECT    the Compose project name (shoal-demo)
 #   SHOAL_DEMO_DATA  host folder for the compute nodes' work (/tmp/shoal-demo)
+#   SHOAL_DEMO_ACL   true (default): replicas run with --acl, and up bootstraps
+#                    the tokens into SHOAL_DEMO_DATA/tls/acl.env
 #   SHOAL_O1_PORT, SHOAL_O2_PORT, SHOAL_O3_PORT  the APIs' host ports (1234 2234 3234)
 #   COMPOSE          the Compose command (docker compose, else docker-compose)
 set -euo pipefail
@@ -39,6 +41,8 @@ export SHOAL_DEMO_SCHEME=https SHOAL_DEMO_CA=/tls/shoal-agent-ca.pem \
 # What this script's CLI uses, and what the tour tells the user to export.
 export SHOAL_CA_CERT=$tls_dir/shoal-agent-ca.pem SHOAL_CLIENT_CERT=$tls_dir/cli-shoal.pem SHOAL_CLIENT_KEY=$tls_dir/cli-shoal-key.pem
 compose_file=deploy/docker-compose.yml
+export SHOAL_DEMO_ACL=${SHOAL_DEMO_ACL:-true}
+acl_env=$tls_dir/acl.env
 
 if [ -z "${COMPOSE:-}" ]; then
   if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE=docker-compose; fi
@@ -120,6 +124,46 @@ make_tls() {
   export SHOAL_DEMO_GOSSIP_KEY
 }
 
+# token_of prints the SecretID of a token the CLI printed as JSON.
+token_of() { sed -n 's/.*"SecretID": *"\([^"]*\)".*/\1/p'; }
+
+# new_token creates a token and prints its SecretID.
+new_token() { "$bin" --api-host "$api_hosts" acl token create --output json "$@" | token_of; }
+
+# bootstrap_acl makes the management token (once: a cluster bootstraps only
+# once) and a read, a submit and a node token, keeps them in acl.env, and
+# exports them: SHOAL_TOKEN for this script's CLI, the node and read tokens
+# for the compute nodes' containers.
+bootstrap_acl() {
+  if [ -s "$acl_env" ]; then
+    # shellcheck disable=SC1090 # written by this function
+    . "$acl_env"
+    export SHOAL_TOKEN SHOAL_DEMO_READ_TOKEN SHOAL_DEMO_SUBMIT_TOKEN SHOAL_DEMO_NODE_TOKEN
+    if "$bin" --api-host "$api_hosts" acl token self >/dev/null 2>&1; then
+      return 0
+    fi
+    rm -f "$acl_env"
+  fi
+  say "Bootstrapping ACLs: shoal acl bootstrap, then read, submit and node tokens"
+  local deadline=$((SECONDS + 120)) out=""
+  until out=$("$bin" --api-host "$api_hosts" acl bootstrap --output json 2>&1); do
+    if grep -q ACLAlreadyBootstrapped <<<"$out"; then
+      die "the cluster is bootstrapped but $acl_env is gone: make demo-down, then make demo"
+    fi
+    [ "$SECONDS" -lt "$deadline" ] || die "acl bootstrap: $out"
+    sleep 2
+  done
+  SHOAL_TOKEN=$(token_of <<<"$out")
+  export SHOAL_TOKEN
+  SHOAL_DEMO_READ_TOKEN=$(new_token --name demo-read --role read)
+  SHOAL_DEMO_SUBMIT_TOKEN=$(new_token --name demo-submit --role submit)
+  SHOAL_DEMO_NODE_TOKEN=$(new_token --name demo-nodes --role node)
+  export SHOAL_DEMO_READ_TOKEN SHOAL_DEMO_SUBMIT_TOKEN SHOAL_DEMO_NODE_TOKEN
+  (umask 077 && printf 'SHOAL_TOKEN=%s\nSHOAL_DEMO_READ_TOKEN=%s\nSHOAL_DEMO_SUBMIT_TOKEN=%s\nSHOAL_DEMO_NODE_TOKEN=%s\n' \
+    "$SHOAL_TOKEN" "$SHOAL_DEMO_READ_TOKEN" "$SHOAL_DEMO_SUBMIT_TOKEN" "$SHOAL_DEMO_NODE_TOKEN" >"$acl_env")
+  "$bin" --api-host "$api_hosts" acl token list
+}
+
 up() {
   require_docker
   [ -x "$bin" ] || die "$bin not found: run make build (make demo does)"
@@ -155,12 +199,13 @@ up() {
   if [ -n "$previous_image" ] && [ "$previous_image" != "$(docker image inspect --format '{{.Id}}' "$SHOAL_IMAGE")" ]; then
     docker rmi "$previous_image" >/dev/null 2>&1 || true
   fi
+  if [ "$SHOAL_DEMO_ACL" = true ]; then
+    bootstrap_acl
+    # The compute nodes get their node token: Compose recreates them.
+    "${compose[@]}" up -d
+  fi
   say "Waiting until all six containers are healthy"
   wait_healthy
-
-  # ---- ACL bootstrap goes here (acl helper): bootstrap the management
-  # token, make read/submit/node tokens, export SHOAL_TOKEN for the calls
-  # below, and name them in the tour. ----
 
   if command -v curl >/dev/null 2>&1; then
     say "Plain HTTP is refused: curl http://127.0.0.1:$SHOAL_O1_PORT/api/v1/agent/alive"
@@ -194,6 +239,14 @@ tour() {
   leader=$("$bin" --api-host "$api_hosts" operator raft list-peers --output json 2>/dev/null |
     grep -o '"Leader": *"[^"]*"' | head -1 | cut -d'"' -f4 || true)
   leader=${leader:-o1}
+  local acl_line="                 no API tokens (SHOAL_DEMO_ACL=false)" acl_export=""
+  if [ "$SHOAL_DEMO_ACL" = true ]; then
+    [ -n "${SHOAL_TOKEN:-}" ] || { [ -s "$acl_env" ] && . "$acl_env"; } || true
+    acl_line="                 ACL tokens: every request needs one (all in $acl_env);
+                 the compute nodes were admitted with a node token"
+    acl_export="  export SHOAL_TOKEN=${SHOAL_TOKEN:-<SecretID in $acl_env>}   # management; read-only: ${SHOAL_DEMO_READ_TOKEN:-SHOAL_DEMO_READ_TOKEN}
+  # $cli acl token self;  $cli acl token create --name me --role submit --ttl 24h"
+  fi
   cat <<EOF
 
 $(printf '\033[1m')The Shoal demo cluster is up.$(printf '\033[0m')
@@ -201,11 +254,13 @@ $(printf '\033[1m')The Shoal demo cluster is up.$(printf '\033[0m')
   compute nodes: c1 (zone=a), c2 (zone=b), c3 (zone=c), engines docker, wasm and noop
   security:      TLS on every connection (API, Raft, replica-to-node), certificates
                  from shoal tls in $tls_dir; gossip encrypted with $tls_dir/gossip.key
+$acl_line
 
 Point the CLI at it (it tries the hosts in turn, so any replica that is up will do):
   export SHOAL_API_HOST=$api_hosts
   export SHOAL_CA_CERT=$SHOAL_CA_CERT
   export SHOAL_CLIENT_CERT=$SHOAL_CLIENT_CERT SHOAL_CLIENT_KEY=$SHOAL_CLIENT_KEY
+$acl_export
 
 Try next:
   $cli job list

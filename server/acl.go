@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -99,7 +100,15 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			pattern = rc.Routes.Find(rctx, r.Method, path)
 		}
 		need := auth.Lookup(r.Method, pattern)
-		if need == auth.Open {
+		if need == auth.Open || (need == auth.Replica && r.TLS == nil) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if need == auth.Replica {
+			if !slices.Contains(auth.PeerRoles(r.TLS), auth.RoleServer) {
+				s.writeError(w, r, permissionDenied("%s %s is for replicas: it needs %s", r.Method, r.URL.Path, auth.Needed(need)))
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
 		}

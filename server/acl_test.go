@@ -18,7 +18,8 @@ import (
 
 // aclTestServer is a replica without Raft: enough for the middleware, which
 // reads only the state store. Handlers that need Raft are never reached by
-// refused requests, which is what these tests check.
+// refused requests, which is what these tests check. Unknown and revoked
+// tokens make the middleware ask the leader, so test/acl checks those.
 type aclTestServer struct {
 	t      *testing.T
 	s      *Server
@@ -116,8 +117,6 @@ func TestACLMiddleware(t *testing.T) {
 		{"alive is open", "GET", "/api/v1/agent/alive", "", "", http.StatusOK, ""},
 		{"auth methods open", "GET", "/api/v1/auth", "", "", http.StatusOK, ""},
 		{"no token", "GET", "/api/v1/orchestrator/jobs", "", "", http.StatusUnauthorized, api.CodeUnauthenticated},
-		{"bad token", "GET", "/api/v1/orchestrator/jobs", "nobody", "", http.StatusUnauthorized, api.CodeUnauthenticated},
-		{"revoked", "GET", "/api/v1/orchestrator/jobs", "revoked", "", http.StatusUnauthorized, api.CodeUnauthenticated},
 		{"expired", "GET", "/api/v1/orchestrator/jobs", "expired", "", http.StatusUnauthorized, api.CodeUnauthenticated},
 		{"unknown route needs a token", "GET", "/api/v1/nope", "", "", http.StatusUnauthorized, api.CodeUnauthenticated},
 		{"unknown route with token", "GET", "/api/v1/nope", "read", "", http.StatusNotFound, api.CodeRouteNotFound},

@@ -115,9 +115,10 @@ func newACLTokenCreateCommand(env *cliEnv) *cobra.Command {
 func newACLTokenListCommand(env *cliEnv) *cobra.Command {
 	var out outputFlags
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the tokens (never their secrets)",
-		Args:  args(cobra.NoArgs),
+		Use:     "list",
+		Short:   "List the tokens (never their secrets)",
+		Example: "  shoal acl token list\n  shoal acl token list --output json",
+		Args:    args(cobra.NoArgs),
 		RunE: run(func(cmd *cobra.Command, _ []string) error {
 			if err := out.check(formatTable, formatJSON, formatYAML); err != nil {
 				return err
@@ -150,7 +151,8 @@ func newACLTokenRevokeCommand(env *cliEnv) *cobra.Command {
 		Short: "Revoke a token: every replica refuses it within moments",
 		Long: `Revoke a token by its Accessor ID. Revoking a token the clientkey handshake
 issued revokes that client key: all its tokens go, and it gets no new one.`,
-		Args: args(cobra.ExactArgs(1)),
+		Example: "  shoal acl token revoke 6a1e0f7c-2b1d-4f8e-9c3a-5d7b8e9f0a1b",
+		Args:    args(cobra.ExactArgs(1)),
 		RunE: run(func(cmd *cobra.Command, a []string) error {
 			c, _, err := env.apiClient(cmd)
 			if err != nil {
@@ -173,9 +175,10 @@ issued revokes that client key: all its tokens go, and it gets no new one.`,
 func newACLTokenSelfCommand(env *cliEnv) *cobra.Command {
 	var out outputFlags
 	cmd := &cobra.Command{
-		Use:   "self",
-		Short: "Show the token this CLI sends",
-		Args:  args(cobra.NoArgs),
+		Use:     "self",
+		Short:   "Show the token this CLI sends",
+		Example: "  SHOAL_TOKEN=<secret> shoal acl token self\n  shoal acl token self --token <secret> --output json",
+		Args:    args(cobra.NoArgs),
 		RunE: run(func(cmd *cobra.Command, _ []string) error {
 			if err := out.check(formatText, formatJSON, formatYAML); err != nil {
 				return err

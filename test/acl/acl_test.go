@@ -58,6 +58,9 @@ func (e *env) cli(token string, args ...string) []byte {
 	}
 	cmd := exec.Command(e.bin, append(args, "--api-host", strings.Join(hosts, ","))...)
 	cmd.Env = append(os.Environ(), "SHOAL_TOKEN="+token)
+	if e.c.TLS != nil {
+		cmd.Env = append(cmd.Env, e.c.TLS.CLIEnv()...)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -84,12 +87,21 @@ func noopJob(ns string) map[string]any {
 	}}
 }
 
-func startACLCluster(t *testing.T) *env {
+// withAndWithoutTLS runs a test on a plaintext cluster and on one with TLS
+// on every connection.
+func withAndWithoutTLS(t *testing.T, test func(t *testing.T, tls bool)) {
+	for _, tls := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plaintext", true: "tls"}[tls], func(t *testing.T) { test(t, tls) })
+	}
+}
+
+func startACLCluster(t *testing.T, tls bool) *env {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
 	c := testcluster.Start(t, testcluster.Options{
 		Replicas:    3,
+		TLS:         tls,
 		ReplicaArgs: []string{"--acl", "--enable-debug", "--clientkey-ttl", "10m"},
 	})
 	bin, err := testcluster.Binary()
@@ -182,8 +194,10 @@ func matrixCases() []matrixCase {
 // replica: no token and a revoked token get 401 Unauthenticated, a role the
 // route does not allow gets 403 PermissionDenied naming the role needed,
 // an allowed one reaches the handler.
-func TestRouteRoleMatrix(t *testing.T) {
-	e := startACLCluster(t)
+func TestRouteRoleMatrix(t *testing.T) { withAndWithoutTLS(t, routeRoleMatrix) }
+
+func routeRoleMatrix(t *testing.T, tls bool) {
+	e := startACLCluster(t, tls)
 	callers := []string{"none", api.RoleRead, api.RoleSubmit, api.RoleOperator, api.RoleManagement, api.RoleNode, "revoked"}
 	checked := 0
 	for _, mc := range matrixCases() {
@@ -201,7 +215,12 @@ func TestRouteRoleMatrix(t *testing.T) {
 				_ = json.Unmarshal(r.Body, &body)
 				where := fmt.Sprintf("%s %s on %s as %s: %d %s", mc.method, mc.path, p.ID, who, r.Status, r.Body)
 				switch {
-				case mc.need == auth.Open:
+				case mc.need == auth.Replica && tls:
+					// The test's client shows a cli.shoal certificate.
+					if r.Status != http.StatusForbidden || body.Code != api.CodePermissionDenied {
+						t.Errorf("a replica-only route let a client in: %s", where)
+					}
+				case mc.need == auth.Open || mc.need == auth.Replica:
 					// The handshake answers its own 401 to a bad proof; only
 					// an ACL refusal is wrong here.
 					if body.Code == api.CodeUnauthenticated || body.Code == api.CodePermissionDenied {
@@ -251,7 +270,7 @@ func TestRouteRoleMatrix(t *testing.T) {
 // every replica to refuse it within revocationBound, and a token with a
 // short TTL to be refused everywhere once it expires.
 func TestRevocationAndExpiry(t *testing.T) {
-	e := startACLCluster(t)
+	e := startACLCluster(t, false)
 	secret := e.createToken("short-lived", api.RoleRead)
 	e.secrets["victim"] = secret
 	var self api.ACLToken
@@ -300,7 +319,11 @@ func TestRevocationAndExpiry(t *testing.T) {
 // work; a node may not report another node's execution; a namespaced
 // submit token stays in its namespace.
 func TestAdmittedComputeNodesAndNamespaces(t *testing.T) {
-	e := startACLCluster(t)
+	withAndWithoutTLS(t, admittedComputeNodesAndNamespaces)
+}
+
+func admittedComputeNodesAndNamespaces(t *testing.T, tls bool) {
+	e := startACLCluster(t, tls)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	nodeSecret := e.secrets[api.RoleNode]
@@ -393,7 +416,7 @@ func TestAdmittedComputeNodesAndNamespaces(t *testing.T) {
 // TestClientKeyHandshake: a verified client key gets a submit token any
 // replica honours; revoking it revokes the key.
 func TestClientKeyHandshake(t *testing.T) {
-	e := startACLCluster(t)
+	e := startACLCluster(t, false)
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)

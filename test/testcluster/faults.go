@@ -54,7 +54,7 @@ func agreedLeaderAmong(ctx context.Context, replicas []*Process) (*Process, erro
 		// A short bound per request: one slow replica must not stall the poll.
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		// The replicas' own status endpoint: open even with ACLs on.
-		r, err := p.Get(rctx, "/api/v1/internal/raft-status")
+		r, err := p.getAsReplica(rctx, "/api/v1/internal/raft-status")
 		cancel()
 		if err != nil {
 			return nil, err

@@ -168,6 +168,24 @@ func (p *Process) Do(ctx context.Context, method, path string, body any) (*Respo
 
 // DoAs is Do sending token (none when empty) instead of p.Token.
 func (p *Process) DoAs(ctx context.Context, token, method, path string, body any) (*Response, error) {
+	hc := httpClient
+	if p.TLS != nil {
+		hc = p.TLS.Client
+	}
+	return p.do(ctx, hc, token, method, path, body)
+}
+
+// getAsReplica is Get as another replica would ask: with TLS, presenting a
+// server.shoal certificate (the replicas' internal routes want one).
+func (p *Process) getAsReplica(ctx context.Context, path string) (*Response, error) {
+	hc := httpClient
+	if p.TLS != nil {
+		hc = p.TLS.Peer
+	}
+	return p.do(ctx, hc, "", http.MethodGet, path, nil)
+}
+
+func (p *Process) do(ctx context.Context, hc *http.Client, token, method, path string, body any) (*Response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -189,10 +207,6 @@ func (p *Process) DoAs(ctx context.Context, token, method, path string, body any
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	hc := httpClient
-	if p.TLS != nil {
-		hc = p.TLS.Client
 	}
 	resp, err := hc.Do(req)
 	if err != nil {

@@ -21,6 +21,9 @@ type TLS struct {
 	ComputeCert, ComputeKey string
 	CLICert, CLIKey         string
 	Client                  *http.Client
+	// Peer is an HTTPS client presenting the server certificate, for what
+	// only replicas may ask each other (the cluster's Raft status).
+	Peer *http.Client
 }
 
 // MakeTLS creates a CA and one certificate per role in dir.
@@ -59,6 +62,13 @@ func MakeTLS(bin, dir string) (*TLS, error) {
 	}
 	t.Client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, Certificates: []tls.Certificate{cert}},
+	}}
+	server, err := tls.LoadX509KeyPair(t.ServerCert, t.ServerKey)
+	if err != nil {
+		return nil, err
+	}
+	t.Peer = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, Certificates: []tls.Certificate{server}},
 	}}
 	return t, nil
 }
