@@ -56,6 +56,11 @@ func ParseConstraints(expr string) ([]*LabelSelectorRequirement, error) {
 		}
 		out = append(out, c)
 	}
+	// A favour_ key is a valid label key whose rest may not be ("favour_.x"):
+	// refuse here what the job validator would refuse at submission.
+	if _, _, err := ConstraintSelectors(out); err != nil {
+		return nil, BadRequestf("invalid constraints: %q: %v", expr, err)
+	}
 	return out, nil
 }
 
