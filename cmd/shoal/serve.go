@@ -248,10 +248,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	}()
 
 	if o.orchestrator {
-		// tlsOn and aclOn follow --tls-cert-file and --acl once those
-		// flags are part of serve; without them the API checks nothing.
-		tlsOn, aclOn := false, false
-		if w := exposureWarning(o.apiAddr, o.dev, tlsOn, aclOn); w != "" {
+		if w := exposureWarning(o.apiAddr, o.dev, tlsID != nil, o.acl); w != "" {
 			logger.Warn(w)
 		}
 		srv, err := server.New(server.Config{
