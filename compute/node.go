@@ -42,6 +42,7 @@ type Node struct {
 	journal  *startJournal
 	reporter *reporter
 	handler  http.Handler
+	metrics  *nodeMetrics
 
 	running atomic.Bool
 	runs    sync.WaitGroup
@@ -91,6 +92,7 @@ func New(cfg Config) (*Node, error) {
 		n.close()
 		return nil, err
 	}
+	n.metrics = newNodeMetrics(n)
 	n.reporter = newReporter(reporterConfig{
 		orch:       cfg.Orchestrator,
 		nodeID:     cfg.NodeID,
@@ -100,6 +102,8 @@ func New(cfg Config) (*Node, error) {
 		maxBackoff: cfg.MaxRetryBackoff,
 		onAccepted: n.onReportAccepted,
 		onUnknown:  n.requestReregister,
+		onFailed:   n.metrics.reportErrors.Inc,
+		onSent:     n.metrics.reportsSent.Inc,
 	})
 	n.handler = n.newHandler()
 	return n, nil

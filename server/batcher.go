@@ -23,6 +23,9 @@ type batcher struct {
 	maxBatch int
 	maxBytes int
 	observe  func(size int)
+	// observeCommit, when set, gets the time from proposing an entry to
+	// its commit and apply.
+	observeCommit func(seconds float64)
 }
 
 type pendingApply struct {
@@ -121,12 +124,16 @@ func (b *batcher) send(batch []*pendingApply) {
 	if b.observe != nil {
 		b.observe(len(batch))
 	}
+	start := time.Now()
 	future := b.raft.Apply(entry, batchEnqueueTimeout)
 	go func() {
 		defer func() { <-b.inflight }()
 		if err := future.Error(); err != nil {
 			b.fail(batch, err)
 			return
+		}
+		if b.observeCommit != nil {
+			b.observeCommit(time.Since(start).Seconds())
 		}
 		index := future.Index()
 		switch resp := future.Response().(type) {

@@ -31,7 +31,7 @@ func (s *Server) router() http.Handler {
 
 	r.Route("/api/v1/orchestrator", func(r chi.Router) {
 		create := s.leaderWrite(hasIdempotencyToken, s.createJob)
-		r.Put("/jobs", create)
+		r.Put("/jobs", create) // createRoute
 		r.Post("/jobs", create)
 		r.Get("/jobs", s.handleListJobs)
 		r.Get("/jobs/{id}", s.handleGetJob)
@@ -132,7 +132,11 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			route = rc.RoutePattern()
 		}
 		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
-		s.metrics.latency.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+		took := time.Since(start)
+		s.metrics.latency.WithLabelValues(route, r.Method).Observe(took.Seconds())
+		if route == createRoute && (r.Method == http.MethodPut || r.Method == http.MethodPost) {
+			s.metrics.observeCreate(rec.status, took)
+		}
 	})
 }
 

@@ -64,7 +64,7 @@ func (s *Server) openRaft() (*raftParts, error) {
 		parts.close()
 		return nil, err
 	}
-	logs, err := raft.NewLogCache(1024, store)
+	logs, err := raft.NewLogCache(1024, &timedLogStore{LogStore: store, observe: s.metrics.logStore.Observe})
 	if err != nil {
 		return fail(fmt.Errorf("raft log cache: %w", err))
 	}

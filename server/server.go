@@ -73,7 +73,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metrics = newMetrics(s)
 	s.fsm = fsm.New(fsm.Config{Logger: s.logger.With("component", "fsm")})
-	s.timedFSM = &timedFSM{FSM: s.fsm, observe: s.metrics.fsmApply.Observe}
+	s.timedFSM = &timedFSM{FSM: s.fsm, observe: s.metrics.fsmApply.Observe, digests: &digestChecker{
+		every: digestCheckEvery, store: s.fsm.State(), log: s.logger.With("component", "metrics"),
+		report: s.metrics.observeDigest,
+	}}
 
 	workers := cfg.SchedulerWorkers
 	if workers <= 0 {
@@ -99,6 +102,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.raft = s.parts.raft
 	s.batcher = newBatcher(s.raft, cfg.Raft.MaxInflightApplies, cfg.Raft.MaxBatch, s.metrics.observeBatch)
+	s.batcher.observeCommit = s.metrics.raftCommit.Observe
 	s.leaderComponents = []leaderComponent{
 		sched,
 		newNodeMonitor(s),
