@@ -21,6 +21,7 @@ import (
 	"github.com/shoal-io/shoal/compute/engine/wasm"
 	"github.com/shoal-io/shoal/compute/input"
 	"github.com/shoal-io/shoal/compute/publisher"
+	"github.com/shoal-io/shoal/peerid"
 )
 
 // dockerProbeTimeout bounds asking Docker whether it is there when the node
@@ -66,6 +67,11 @@ func New(cfg Config) (*Node, error) {
 	for _, dir := range []string{cfg.DataDir, executionsDir(cfg.DataDir), resultsDir(cfg.DataDir)} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("compute node: creating %s: %w", dir, err)
+		}
+	}
+	if cfg.PeerID == "" {
+		if cfg.PeerID, err = peerid.LoadOrCreate(cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("compute node: %w", err)
 		}
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), execs: newExecStore(), engines: map[string]engine.Engine{}}

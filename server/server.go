@@ -15,6 +15,7 @@ import (
 	"github.com/shoal-io/shoal/api"
 	"github.com/shoal-io/shoal/fsm"
 	"github.com/shoal-io/shoal/membership"
+	"github.com/shoal-io/shoal/peerid"
 	"github.com/shoal-io/shoal/scheduler"
 )
 
@@ -45,6 +46,9 @@ type Server struct {
 	pool     *membership.Pool
 	peers    *http.Client
 	metrics  *metrics
+	// peerID is this replica's libp2p peer ID (package peerid), reported
+	// in its NodeInfo.
+	peerID string
 
 	leaderCh         chan bool
 	leaderReady      atomic.Bool
@@ -72,6 +76,11 @@ func New(cfg Config) (*Server, error) {
 		leaderCh: make(chan bool, 8),
 	}
 	s.metrics = newMetrics(s)
+	peerID, err := peerid.LoadOrCreate(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.peerID = peerID
 	s.fsm = fsm.New(fsm.Config{Logger: s.logger.With("component", "fsm")})
 	s.timedFSM = &timedFSM{FSM: s.fsm, observe: s.metrics.fsmApply.Observe, digests: &digestChecker{
 		every: digestCheckEvery, store: s.fsm.State(), log: s.logger.With("component", "metrics"),
