@@ -51,13 +51,22 @@ func (t *timedFSM) Restore(rc io.ReadCloser) error {
 // skipped checkpoint leaves the replica at an older index, where it is not
 // compared, never a wrong answer.
 type digestChecker struct {
-	every  uint64
-	store  *fsm.Store
+	every uint64
+	// view opens a read view of the state as applied so far.
+	view   func() digestView
 	log    *slog.Logger
 	last   atomic.Uint64 // last applied command index; 0 before the baseline
 	busy   atomic.Bool
 	report func(index uint64, value float64, took time.Duration)
 }
+
+// digestView is what a checkpoint reads: *fsm.ReadTxn.
+type digestView interface {
+	Index() uint64
+	Digest() (string, error)
+}
+
+var _ digestView = (*fsm.ReadTxn)(nil)
 
 func (d *digestChecker) restored() { d.last.Store(0) }
 
@@ -71,7 +80,7 @@ func (d *digestChecker) applied(index uint64) {
 	}
 	// Apply has returned and the next entry waits for this one, so this
 	// view is the state at exactly index.
-	txn := d.store.Txn()
+	txn := d.view()
 	if txn.Index() != index {
 		d.busy.Store(false)
 		return

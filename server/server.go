@@ -83,7 +83,7 @@ func New(cfg Config) (*Server, error) {
 	s.peerID = peerID
 	s.fsm = fsm.New(fsm.Config{Logger: s.logger.With("component", "fsm")})
 	s.timedFSM = &timedFSM{FSM: s.fsm, observe: s.metrics.fsmApply.Observe, digests: &digestChecker{
-		every: digestCheckEvery, store: s.fsm.State(), log: s.logger.With("component", "metrics"),
+		every: digestCheckEvery, view: func() digestView { return s.fsm.State().Txn() }, log: s.logger.With("component", "metrics"),
 		report: s.metrics.observeDigest,
 	}}
 
