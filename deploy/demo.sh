@@ -16,6 +16,9 @@
 #   SHOAL_PROJECT    the Compose project name (shoal-demo)
 #   SHOAL_DEMO_DATA  host folder for the compute nodes' work (/tmp/shoal-demo)
 #   SHOAL_O1_PORT, SHOAL_O2_PORT, SHOAL_O3_PORT  the APIs' host ports (1234 2234 3234)
+#   SHOAL_PROM_IMAGE the Prometheus image, built from Debian's package
+#                    (shoal-demo/prometheus:latest)
+#   SHOAL_PROM_PORT  Prometheus's host port (9090)
 #   COMPOSE          the Compose command (docker compose, else docker-compose)
 set -euo pipefail
 
@@ -28,6 +31,7 @@ wasm=${SHOAL_WASM:-bin/hello.wasm}
 project=${SHOAL_PROJECT:-shoal-demo}
 export SHOAL_DEMO_DATA=${SHOAL_DEMO_DATA:-/tmp/shoal-demo}
 export SHOAL_O1_PORT=${SHOAL_O1_PORT:-1234} SHOAL_O2_PORT=${SHOAL_O2_PORT:-2234} SHOAL_O3_PORT=${SHOAL_O3_PORT:-3234}
+export SHOAL_PROM_IMAGE=${SHOAL_PROM_IMAGE:-shoal-demo/prometheus:latest} SHOAL_PROM_PORT=${SHOAL_PROM_PORT:-9090}
 api_hosts="127.0.0.1:$SHOAL_O1_PORT,127.0.0.1:$SHOAL_O2_PORT,127.0.0.1:$SHOAL_O3_PORT"
 compose_file=deploy/docker-compose.yml
 
@@ -61,13 +65,38 @@ ensure_busybox() {
   [ -x /usr/bin/busybox ]
 }
 
+# ensure_prometheus makes sure Debian's prometheus package is here (the
+# demo's Prometheus image is built from it), installing it when it can.
+ensure_prometheus() {
+  command -v prometheus >/dev/null 2>&1 && return 0
+  if command -v apt-get >/dev/null 2>&1; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    say "Installing prometheus (for the demo's Prometheus image)"
+    $sudo apt-get install -y -qq prometheus >/dev/null 2>&1 ||
+      { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq prometheus >/dev/null 2>&1; } ||
+      return 1
+  fi
+  command -v prometheus >/dev/null 2>&1
+}
+
+# wait_prometheus waits until Prometheus answers and has scraped every
+# replica and compute node once.
+wait_prometheus() {
+  local deadline=$((SECONDS + 90)) url="http://127.0.0.1:$SHOAL_PROM_PORT"
+  until curl -fsS "$url/api/v1/query?query=count(up%3D%3D1)" 2>/dev/null | grep -q '"value":\[[^,]*,"6"\]'; do
+    [ "$SECONDS" -lt "$deadline" ] || { "${compose[@]}" logs --tail 30 prometheus >&2 || true; die "Prometheus did not scrape all six targets within 90s"; }
+    sleep 2
+  done
+}
+
 # wait_healthy waits until every container of the project is healthy: the
 # replicas answer, and each compute node has registered with the cluster
 # (which needs an elected leader).
 wait_healthy() {
   local deadline=$((SECONDS + 180)) ids="" states=""
   while :; do
-    ids=$("${compose[@]}" ps -q)
+    ids=$("${compose[@]}" ps -q o1 o2 o3 c1 c2 c3)
     if [ -n "$ids" ]; then
       # shellcheck disable=SC2086 # one word per container ID
       states=$(docker inspect --format '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' $ids)
@@ -108,14 +137,18 @@ up() {
     echo "No statically linked busybox (apt-get install busybox-static): the Docker job is skipped."
   fi
 
+  ensure_prometheus || die "no prometheus binary (apt-get install prometheus): the demo's Prometheus image is built from it"
+  say "Building the Prometheus image $SHOAL_PROM_IMAGE (from Debian's package: nothing is pulled)"
+  bash deploy/build-prometheus-image.sh "$SHOAL_PROM_IMAGE" >/dev/null
+
   say "Building the WebAssembly example deploy/examples/hello-wasm -> $wasm"
   mkdir -p "$(dirname "$wasm")"
   GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags='-s -w' -o "$wasm" ./deploy/examples/hello-wasm
 
-  say "Starting the cluster (project $project): replicas o1 o2 o3, compute nodes c1 c2 c3"
+  say "Starting the cluster (project $project): replicas o1 o2 o3, compute nodes c1 c2 c3, Prometheus"
   # The compute nodes' folders must exist on the host before they are
   # mounted, or the engine creates them owned by root.
-  mkdir -p "$SHOAL_DEMO_DATA"/c1 "$SHOAL_DEMO_DATA"/c2 "$SHOAL_DEMO_DATA"/c3
+  mkdir -p "$SHOAL_DEMO_DATA"/c1 "$SHOAL_DEMO_DATA"/c2 "$SHOAL_DEMO_DATA"/c3 "$SHOAL_DEMO_DATA"/prometheus-rules
   "${compose[@]}" up -d
   # A running cluster kept the image this build replaced; it has just been
   # recreated from the new one, so the old one can go.
@@ -124,6 +157,8 @@ up() {
   fi
   say "Waiting until all six containers are healthy"
   wait_healthy
+  say "Waiting until Prometheus has scraped them"
+  wait_prometheus
   "$bin" --api-host "$api_hosts" operator raft list-peers
   echo
   "$bin" --api-host "$api_hosts" node list
@@ -156,6 +191,9 @@ tour() {
 $(printf '\033[1m')The Shoal demo cluster is up.$(printf '\033[0m')
   replica APIs:  o1 http://127.0.0.1:$SHOAL_O1_PORT   o2 http://127.0.0.1:$SHOAL_O2_PORT   o3 http://127.0.0.1:$SHOAL_O3_PORT
   compute nodes: c1 (zone=a), c2 (zone=b), c3 (zone=c), engines docker, wasm and noop
+  web UI:        http://127.0.0.1:$SHOAL_O1_PORT/ui/  (on every replica)
+  Prometheus:    http://127.0.0.1:$SHOAL_PROM_PORT/alerts  (rules: deploy/prometheus/alerts.yml;
+                 Grafana dashboard to import: deploy/grafana/shoal.json)
 
 Try next (the CLI tries the hosts in turn, so any replica that is up will do):
   export SHOAL_API_HOST=$api_hosts
