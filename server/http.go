@@ -35,7 +35,11 @@ func (s *Server) router() http.Handler {
 		r.Post("/jobs", create)
 		r.Get("/jobs", s.handleListJobs)
 		r.Get("/jobs/{id}", s.handleGetJob)
-		r.Delete("/jobs/{id}", s.leaderWrite(always, s.stopJob))
+		stop := s.leaderWrite(always, s.stopJob)
+		r.Delete("/jobs/{id}", stop)
+		// Upstream's v1.2.3 CLI stops a job with POST: its authenticating
+		// client sends Delete as Post.
+		r.Post("/jobs/{id}", stop)
 		r.Get("/jobs/{id}/history", s.handleJobHistory)
 		r.Get("/jobs/{id}/executions", s.handleJobExecutions)
 		r.Get("/jobs/{id}/results", s.handleJobResults)
