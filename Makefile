@@ -15,9 +15,10 @@ IMAGE        ?= shoal:latest
 DEMO_PROJECT ?= shoal-demo
 DEMO_DATA    ?= /tmp/shoal-demo
 DEMO_BUSYBOX ?= shoal-demo/busybox:latest
+DEMO_PROM    ?= shoal-demo/prometheus:latest
 DEMO_ENV      = SHOAL_BIN=$(BIN) SHOAL_IMAGE=$(IMAGE) SHOAL_PROJECT=$(DEMO_PROJECT) \
                 SHOAL_DEMO_DATA=$(DEMO_DATA) SHOAL_BUSYBOX=$(DEMO_BUSYBOX) \
-                SHOAL_WASM=bin/hello.wasm COMPOSE="$(COMPOSE)"
+                SHOAL_WASM=bin/hello.wasm COMPOSE="$(COMPOSE)" SHOAL_PROM_IMAGE=$(DEMO_PROM)
 
 .PHONY: build test unit lint run bench soak failover-bench clean image demo demo-down soak-scale scale
 

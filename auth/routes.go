@@ -43,6 +43,8 @@ var Routes = map[string]Permission{
 	"PUT /api/v1/orchestrator/jobs":         Submit,
 	"POST /api/v1/orchestrator/jobs":        Submit,
 	"DELETE /api/v1/orchestrator/jobs/{id}": Submit,
+	// Upstream's v1.2.3 CLI stops a job with POST.
+	"POST /api/v1/orchestrator/jobs/{id}": Submit,
 
 	"GET /api/v1/operator/raft":                      Operator,
 	"POST /api/v1/operator/raft/transfer-leadership": Operator,

@@ -16,6 +16,9 @@ import (
 // required; every other field has a default.
 type Config struct {
 	NodeID string
+	// PeerID is the libp2p peer ID reported in the node's PeerInfo. Empty:
+	// New derives it from the key kept in DataDir (package peerid).
+	PeerID string
 	// DataDir holds executions' working folders, downloaded inputs and
 	// published results. With the docker engine it must be a path on the
 	// Docker host (see the package doc).

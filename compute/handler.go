@@ -16,6 +16,7 @@ func (n *Node) newHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /results/{file}", n.serveResults)
 	mux.HandleFunc("GET /logs/{id}", n.serveLogs)
+	mux.Handle("GET /metrics", n.metrics.handler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, api.NewError(api.ErrNotFound, api.CodeRouteNotFound, "ComputeNode",
 			"no route %s %s on this compute node", r.Method, r.URL.Path))

@@ -31,10 +31,14 @@ func buildInfo(cfg *Config, engines []string, capacity api.Resources, gpus []gpu
 	maps.Copy(labels, gpuLabels(gpus))
 	maps.Copy(labels, cfg.Labels)
 	maxJob := overrideResources(capacity, cfg.MaxJobRequirements)
+	peerID := cfg.PeerID
+	if peerID == "" {
+		peerID = cfg.NodeID
+	}
 	return &api.NodeInfo{
 		NodeID:   cfg.NodeID,
 		NodeType: api.NodeTypeCompute,
-		PeerInfo: &api.PeerInfo{ID: cfg.NodeID, Addrs: addrs},
+		PeerInfo: &api.PeerInfo{ID: peerID, Addrs: addrs},
 		Labels:   labels,
 		ComputeNodeInfo: &api.ComputeNodeInfo{
 			ExecutionEngines:   slices.Clone(engines),

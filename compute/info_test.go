@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/peerid"
 )
 
 func TestPeerAddrs(t *testing.T) {
@@ -40,8 +41,9 @@ func TestPeerAddrs(t *testing.T) {
 
 func TestNodeInfo(t *testing.T) {
 	orch := newFakeOrchestrator()
+	dataDir := t.TempDir()
 	n, err := New(Config{
-		NodeID: "n1", DataDir: t.TempDir(), Orchestrator: orch, Engines: []string{"noop", "WASM"},
+		NodeID: "n1", DataDir: dataDir, Orchestrator: orch, Engines: []string{"noop", "WASM"},
 		Labels:             map[string]string{"region": "eu", LabelArch: "custom"},
 		Capacity:           api.Resources{CPU: 3, Memory: 1 << 30},
 		MaxJobRequirements: api.Resources{CPU: 1},
@@ -55,8 +57,13 @@ func TestNodeInfo(t *testing.T) {
 	if info.NodeID != "n1" || info.NodeType != api.NodeTypeCompute || info.BacalhauVersion.GitVersion != "v0.1.0" {
 		t.Errorf("identity: %+v", info)
 	}
-	if !reflect.DeepEqual(info.PeerInfo, &api.PeerInfo{ID: "n1", Addrs: []string{"/ip4/10.0.0.5/tcp/4234"}}) {
-		t.Errorf("peer info: %+v", info.PeerInfo)
+	// The peer ID comes from the key New keeps in the data folder.
+	peerID, err := peerid.LoadOrCreate(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(info.PeerInfo, &api.PeerInfo{ID: peerID, Addrs: []string{"/ip4/10.0.0.5/tcp/4234"}}) || !peerid.Valid(peerID) {
+		t.Errorf("peer info: %+v, want peer ID %s", info.PeerInfo, peerID)
 	}
 	wantLabels := map[string]string{"region": "eu", LabelOS: runtime.GOOS, LabelArch: "custom"}
 	if !reflect.DeepEqual(info.Labels, wantLabels) {

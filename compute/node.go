@@ -22,6 +22,7 @@ import (
 	"github.com/shoal-io/shoal/compute/input"
 	"github.com/shoal-io/shoal/compute/publisher"
 	"github.com/shoal-io/shoal/internal/httplimit"
+	"github.com/shoal-io/shoal/peerid"
 )
 
 // dockerProbeTimeout bounds asking Docker whether it is there when the node
@@ -43,6 +44,7 @@ type Node struct {
 	journal  *startJournal
 	reporter *reporter
 	handler  http.Handler
+	metrics  *nodeMetrics
 
 	running atomic.Bool
 	runs    sync.WaitGroup
@@ -66,6 +68,11 @@ func New(cfg Config) (*Node, error) {
 	for _, dir := range []string{cfg.DataDir, executionsDir(cfg.DataDir), resultsDir(cfg.DataDir)} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("compute node: creating %s: %w", dir, err)
+		}
+	}
+	if cfg.PeerID == "" {
+		if cfg.PeerID, err = peerid.LoadOrCreate(cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("compute node: %w", err)
 		}
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), execs: newExecStore(), engines: map[string]engine.Engine{}}
@@ -92,6 +99,7 @@ func New(cfg Config) (*Node, error) {
 		n.close()
 		return nil, err
 	}
+	n.metrics = newNodeMetrics(n)
 	n.reporter = newReporter(reporterConfig{
 		orch:       cfg.Orchestrator,
 		nodeID:     cfg.NodeID,
@@ -101,6 +109,8 @@ func New(cfg Config) (*Node, error) {
 		maxBackoff: cfg.MaxRetryBackoff,
 		onAccepted: n.onReportAccepted,
 		onUnknown:  n.requestReregister,
+		onFailed:   n.metrics.reportErrors.Inc,
+		onSent:     n.metrics.reportsSent.Inc,
 	})
 	n.handler = n.newHandler()
 	return n, nil

@@ -27,6 +27,8 @@ type reporterConfig struct {
 	onAccepted func(updates []api.ExecutionUpdate, index uint64)
 	// onUnknown is called when the cluster does not know the node.
 	onUnknown func()
+	// onSent and onFailed, when set, count accepted and failed sends.
+	onSent, onFailed func()
 }
 
 // reporter sends the node's execution updates in batches, in the order
@@ -121,12 +123,18 @@ func (d *delivery) step(ctx context.Context) bool {
 		}
 		r.drop(len(batch))
 		r.cfg.onAccepted(batch, index)
+		if r.cfg.onSent != nil {
+			r.cfg.onSent()
+		}
 		d.bo.reset()
 		d.limit = r.cfg.maxBatch
 		return true
 	}
 	if ctx.Err() != nil {
 		return true
+	}
+	if r.cfg.onFailed != nil {
+		r.cfg.onFailed()
 	}
 	switch {
 	case errors.Is(err, api.ErrTooLarge), errors.Is(err, api.ErrBadRequest):

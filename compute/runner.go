@@ -70,7 +70,11 @@ func (n *Node) start(ctx context.Context, ae *api.AssignedExecution, index uint6
 		defer n.runs.Done()
 		defer close(e.done)
 		defer cancel()
+		began := time.Now()
 		final := n.execute(runCtx, e, ae)
+		if final != nil {
+			n.metrics.executionEnded(final.ComputeState.String(), time.Since(began))
+		}
 		if n.execs.finish(e, final) {
 			n.reporter.enqueue(*final)
 		}

@@ -20,6 +20,9 @@
 #   SHOAL_DEMO_ACL   true (default): replicas run with --acl, and up bootstraps
 #                    the tokens into SHOAL_DEMO_DATA/tls/acl.env
 #   SHOAL_O1_PORT, SHOAL_O2_PORT, SHOAL_O3_PORT  the APIs' host ports (1234 2234 3234)
+#   SHOAL_PROM_IMAGE the Prometheus image, built from Debian's package
+#                    (shoal-demo/prometheus:latest)
+#   SHOAL_PROM_PORT  Prometheus's host port (9090)
 #   COMPOSE          the Compose command (docker compose, else docker-compose)
 set -euo pipefail
 
@@ -32,6 +35,7 @@ wasm=${SHOAL_WASM:-bin/hello.wasm}
 project=${SHOAL_PROJECT:-shoal-demo}
 export SHOAL_DEMO_DATA=${SHOAL_DEMO_DATA:-/tmp/shoal-demo}
 export SHOAL_O1_PORT=${SHOAL_O1_PORT:-1234} SHOAL_O2_PORT=${SHOAL_O2_PORT:-2234} SHOAL_O3_PORT=${SHOAL_O3_PORT:-3234}
+export SHOAL_PROM_IMAGE=${SHOAL_PROM_IMAGE:-shoal-demo/prometheus:latest} SHOAL_PROM_PORT=${SHOAL_PROM_PORT:-9090}
 api_hosts="https://127.0.0.1:$SHOAL_O1_PORT,https://127.0.0.1:$SHOAL_O2_PORT,https://127.0.0.1:$SHOAL_O3_PORT"
 tls_dir=$SHOAL_DEMO_DATA/tls
 # What the containers see (deploy/docker-compose.yml mounts tls_dir at /tls).
@@ -74,13 +78,38 @@ ensure_busybox() {
   [ -x /usr/bin/busybox ]
 }
 
+# ensure_prometheus makes sure Debian's prometheus package is here (the
+# demo's Prometheus image is built from it), installing it when it can.
+ensure_prometheus() {
+  command -v prometheus >/dev/null 2>&1 && return 0
+  if command -v apt-get >/dev/null 2>&1; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    say "Installing prometheus (for the demo's Prometheus image)"
+    $sudo apt-get install -y -qq prometheus >/dev/null 2>&1 ||
+      { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq prometheus >/dev/null 2>&1; } ||
+      return 1
+  fi
+  command -v prometheus >/dev/null 2>&1
+}
+
+# wait_prometheus waits until Prometheus answers and has scraped every
+# replica and compute node once.
+wait_prometheus() {
+  local deadline=$((SECONDS + 90)) url="http://127.0.0.1:$SHOAL_PROM_PORT"
+  until curl -fsS "$url/api/v1/query?query=count(up%3D%3D1)" 2>/dev/null | grep -q '"value":\[[^,]*,"6"\]'; do
+    [ "$SECONDS" -lt "$deadline" ] || { "${compose[@]}" logs --tail 30 prometheus >&2 || true; die "Prometheus did not scrape all six targets within 90s"; }
+    sleep 2
+  done
+}
+
 # wait_healthy waits until every container of the project is healthy: the
 # replicas answer, and each compute node has registered with the cluster
 # (which needs an elected leader).
 wait_healthy() {
   local deadline=$((SECONDS + 180)) ids="" states=""
   while :; do
-    ids=$("${compose[@]}" ps -q)
+    ids=$("${compose[@]}" ps -q o1 o2 o3 c1 c2 c3)
     if [ -n "$ids" ]; then
       # shellcheck disable=SC2086 # one word per container ID
       states=$(docker inspect --format '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' $ids)
@@ -103,6 +132,26 @@ wait_healthy() {
 
 # make_tls makes the CA, one certificate per role and the gossip key, once:
 # a second make demo reuses them (shoal tls never overwrites).
+# make_prom_config writes the demo's Prometheus configuration into
+# SHOAL_DEMO_DATA/prometheus: deploy/prometheus's, scraping over TLS (the
+# CLI's certificate, peers checked by the role their certificate names) with
+# the read token bootstrap_acl leaves in tls/prometheus.token.
+make_prom_config() {
+  local dir=$SHOAL_DEMO_DATA/prometheus
+  mkdir -p "$dir"
+  cp deploy/prometheus/alerts.yml "$dir/alerts.yml"
+  awk -v token=/tls/prometheus.token '
+    /- job_name: shoal-replicas/ { role = "server.shoal" }
+    /- job_name: shoal-compute/  { role = "compute.shoal" }
+    { print }
+    /- job_name: / {
+      print "    scheme: https"
+      print "    tls_config: {ca_file: /tls/shoal-agent-ca.pem, cert_file: /tls/cli-shoal.pem, key_file: /tls/cli-shoal-key.pem, server_name: " role "}"
+      print "    authorization: {credentials_file: " token "}"
+    }' deploy/prometheus/prometheus.yml >"$dir/prometheus.yml"
+  export SHOAL_PROM_CONFIG_DIR=$dir
+}
+
 make_tls() {
   local shoal=$bin
   [[ $shoal == /* ]] || shoal=$PWD/$shoal
@@ -164,6 +213,12 @@ bootstrap_acl() {
   "$bin" --api-host "$api_hosts" acl token list
 }
 
+# prom_token gives Prometheus the read token (it reads the file at each
+# scrape, so it may appear after Prometheus starts).
+prom_token() {
+  (umask 077 && printf '%s\n' "${SHOAL_DEMO_READ_TOKEN:-}" >"$tls_dir/prometheus.token")
+}
+
 up() {
   require_docker
   [ -x "$bin" ] || die "$bin not found: run make build (make demo does)"
@@ -184,15 +239,20 @@ up() {
     echo "No statically linked busybox (apt-get install busybox-static): the Docker job is skipped."
   fi
 
+  ensure_prometheus || die "no prometheus binary (apt-get install prometheus): the demo's Prometheus image is built from it"
+  say "Building the Prometheus image $SHOAL_PROM_IMAGE (from Debian's package: nothing is pulled)"
+  bash deploy/build-prometheus-image.sh "$SHOAL_PROM_IMAGE" >/dev/null
+
   say "Building the WebAssembly example deploy/examples/hello-wasm -> $wasm"
   mkdir -p "$(dirname "$wasm")"
   GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags='-s -w' -o "$wasm" ./deploy/examples/hello-wasm
 
-  say "Starting the cluster (project $project): replicas o1 o2 o3, compute nodes c1 c2 c3"
+  say "Starting the cluster (project $project): replicas o1 o2 o3, compute nodes c1 c2 c3, Prometheus"
   # The compute nodes' folders must exist on the host before they are
   # mounted, or the engine creates them owned by root.
-  mkdir -p "$SHOAL_DEMO_DATA"/c1 "$SHOAL_DEMO_DATA"/c2 "$SHOAL_DEMO_DATA"/c3
+  mkdir -p "$SHOAL_DEMO_DATA"/c1 "$SHOAL_DEMO_DATA"/c2 "$SHOAL_DEMO_DATA"/c3 "$SHOAL_DEMO_DATA"/prometheus-rules
   make_tls
+  make_prom_config
   "${compose[@]}" up -d
   # A running cluster kept the image this build replaced; it has just been
   # recreated from the new one, so the old one can go.
@@ -201,6 +261,7 @@ up() {
   fi
   if [ "$SHOAL_DEMO_ACL" = true ]; then
     bootstrap_acl
+    prom_token
     # The compute nodes get their node token: Compose recreates them.
     "${compose[@]}" up -d
   fi
@@ -212,6 +273,8 @@ up() {
     curl -sS --max-time 5 "http://127.0.0.1:$SHOAL_O1_PORT/api/v1/agent/alive" || true
     echo
   fi
+  say "Waiting until Prometheus has scraped them"
+  wait_prometheus
   "$bin" --api-host "$api_hosts" operator raft list-peers
   echo
   "$bin" --api-host "$api_hosts" node list
@@ -255,6 +318,9 @@ $(printf '\033[1m')The Shoal demo cluster is up.$(printf '\033[0m')
   security:      TLS on every connection (API, Raft, replica-to-node), certificates
                  from shoal tls in $tls_dir; gossip encrypted with $tls_dir/gossip.key
 $acl_line
+  web UI:        http://127.0.0.1:$SHOAL_O1_PORT/ui/  (on every replica)
+  Prometheus:    http://127.0.0.1:$SHOAL_PROM_PORT/alerts  (rules: deploy/prometheus/alerts.yml;
+                 Grafana dashboard to import: deploy/grafana/shoal.json)
 
 Point the CLI at it (it tries the hosts in turn, so any replica that is up will do):
   export SHOAL_API_HOST=$api_hosts

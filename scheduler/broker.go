@@ -38,6 +38,7 @@ type entry struct {
 	minIndex   uint64 // state index a worker must see before planning it
 	deliveries int
 	due        int64 // Unix ns, for locDelayed and locNackWait
+	readySince int64 // Unix ns, when it last became ready
 	heapIdx    int
 }
 
@@ -272,6 +273,7 @@ func (b *broker) placeLocked(e *entry) {
 
 func (b *broker) makeReadyLocked(e *entry) {
 	e.loc = locReady
+	e.readySince = b.now()
 	heap.Push(&b.ready, e)
 	b.wakeOneLocked()
 }

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/shoal-io/shoal/api"
 )
@@ -71,4 +72,21 @@ func (b *broker) stats() Stats {
 	}
 	s.Failed = b.failedCount
 	return s
+}
+
+// oldestReady returns how long the oldest ready evaluation has waited for a
+// worker: the scheduling lag.
+func (b *broker) oldestReady() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var oldest int64
+	for _, e := range b.ready.items {
+		if oldest == 0 || e.readySince < oldest {
+			oldest = e.readySince
+		}
+	}
+	if oldest == 0 {
+		return 0
+	}
+	return time.Duration(max(0, b.now()-oldest))
 }

@@ -87,6 +87,10 @@ func (s *Scheduler) restore() {
 // Stats returns the broker's counts.
 func (s *Scheduler) Stats() Stats { return s.broker.stats() }
 
+// OldestReady returns how long the oldest evaluation ready for a worker has
+// waited (0 when none waits, or on a follower): the scheduling lag.
+func (s *Scheduler) OldestReady() time.Duration { return s.broker.oldestReady() }
+
 // EvalsCommitted hears about evaluations created or updated by the state
 // machine. It never blocks and is ignored while disabled.
 func (s *Scheduler) EvalsCommitted(evals []*api.Evaluation) { s.broker.committed(evals) }

@@ -145,8 +145,8 @@ func (s *Server) checkScope(r *http.Request, rctx *chi.Context, need auth.Permis
 }
 
 func (s *Server) checkNamespace(r *http.Request, rctx *chi.Context, tok *api.ACLToken) error {
-	switch r.Method {
-	case http.MethodPut, http.MethodPost:
+	switch {
+	case rctx.URLParam("id") == "" && (r.Method == http.MethodPut || r.Method == http.MethodPost):
 		body, err := peekBody(r)
 		if err != nil {
 			return err
@@ -160,7 +160,8 @@ func (s *Server) checkNamespace(r *http.Request, rctx *chi.Context, tok *api.ACL
 		if job.Namespace != tok.Namespace {
 			return permissionDenied("token %q may only submit to namespace %q, not %q", tok.Name, tok.Namespace, job.Namespace)
 		}
-	case http.MethodDelete:
+	case rctx.URLParam("id") != "":
+		// A stop: DELETE, or POST from upstream's CLI.
 		// A job this replica does not know yet is checked again by the
 		// leader the stop is forwarded to, which answers 404 if it is
 		// unknown there too.

@@ -29,6 +29,9 @@ type batcher struct {
 	// dispatched since has told the followers so (see nudge).
 	nudgeWanted atomic.Bool
 	nudges      atomic.Int64
+	// observeCommit, when set, gets the time from proposing an entry to
+	// its commit and apply.
+	observeCommit func(seconds float64)
 }
 
 type pendingApply struct {
@@ -140,6 +143,7 @@ func (b *batcher) send(batch []*pendingApply) {
 	// This entry's AppendEntries carries the commit index as it is now, so
 	// it tells the followers about every write that committed before it.
 	b.nudgeWanted.Store(false)
+	start := time.Now()
 	future := b.raft.Apply(entry, batchEnqueueTimeout)
 	go func() {
 		if err := future.Error(); err != nil {
@@ -149,6 +153,9 @@ func (b *batcher) send(batch []*pendingApply) {
 		}
 		b.afterCommit(batch)
 		<-b.inflight
+		if b.observeCommit != nil {
+			b.observeCommit(time.Since(start).Seconds())
+		}
 		index := future.Index()
 		switch resp := future.Response().(type) {
 		case []fsm.Result:

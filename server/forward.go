@@ -202,11 +202,13 @@ func (s *Server) forward(ctx context.Context, leaderAddr string, r *http.Request
 	req.Header.Set(headerForwardedBy, s.cfg.NodeID)
 	resp, err := s.peers.Do(req)
 	if err != nil {
+		s.metrics.forwardErrors.Inc()
 		return nil, !isDialError(err), fmt.Errorf("forward to leader at %s: %w", leaderAddr, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
+		s.metrics.forwardErrors.Inc()
 		return nil, true, fmt.Errorf("read leader's answer: %w", err)
 	}
 	s.metrics.forwarded.Inc()

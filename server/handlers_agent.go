@@ -23,7 +23,7 @@ func (s *Server) handleAgentNode(w http.ResponseWriter, r *http.Request) {
 func (s *Server) selfInfo() *api.NodeInfo {
 	return &api.NodeInfo{
 		NodeID:          s.cfg.NodeID,
-		PeerInfo:        &api.PeerInfo{ID: s.cfg.NodeID, Addrs: []string{multiaddr(s.cfg.AdvertiseAPIAddr)}},
+		PeerInfo:        &api.PeerInfo{ID: s.peerID, Addrs: []string{multiaddr(s.cfg.AdvertiseAPIAddr)}},
 		NodeType:        api.NodeTypeRequester,
 		Labels:          map[string]string{},
 		BacalhauVersion: s.cfg.Version,

@@ -183,11 +183,16 @@ func (s *Server) handleJobHistory(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	nodeID, err := nodeIDFilter(txn, q.Get("node_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	history, next, err := txn.History(job.ID, fsm.HistoryQuery{
 		Since:       since,
 		EventType:   eventType,
 		ExecutionID: q.Get("execution_id"),
-		NodeID:      q.Get("node_id"),
+		NodeID:      nodeID,
 		Limit:       limit,
 		After:       q.Get("next_token"),
 	})

@@ -67,7 +67,7 @@ func (s *Server) handleGetNode(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, api.BadRequestf("missing node id"))
 		return
 	}
-	node, err := txn.ResolveNode(id)
+	node, err := resolveNode(txn, id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -37,11 +37,15 @@ func (s *Server) apiRouter() chi.Router {
 
 	r.Route("/api/v1/orchestrator", func(r chi.Router) {
 		create := s.timeCreates(s.leaderWrite(hasIdempotencyToken, s.createJob))
-		r.Put("/jobs", create)
+		r.Put("/jobs", create) // createRoute
 		r.Post("/jobs", create)
 		r.Get("/jobs", s.handleListJobs)
 		r.Get("/jobs/{id}", s.handleGetJob)
-		r.Delete("/jobs/{id}", s.leaderWrite(always, s.stopJob))
+		stop := s.leaderWrite(always, s.stopJob)
+		r.Delete("/jobs/{id}", stop)
+		// Upstream's v1.2.3 CLI stops a job with POST: its authenticating
+		// client sends Delete as Post.
+		r.Post("/jobs/{id}", stop)
 		r.Get("/jobs/{id}/history", s.handleJobHistory)
 		r.Get("/jobs/{id}/executions", s.handleJobExecutions)
 		r.Get("/jobs/{id}/results", s.handleJobResults)
@@ -148,7 +152,11 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			route = rc.RoutePattern()
 		}
 		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
-		s.metrics.latency.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+		took := time.Since(start)
+		s.metrics.latency.WithLabelValues(route, r.Method).Observe(took.Seconds())
+		if route == createRoute && (r.Method == http.MethodPut || r.Method == http.MethodPost) {
+			s.metrics.observeCreate(rec.status, took)
+		}
 	})
 }
 

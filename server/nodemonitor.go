@@ -67,6 +67,9 @@ func (s *Server) checkNodes(ctx context.Context, leaderSince time.Time) {
 			s.logger.Warn("node monitor: record node status", "node", n.NodeID, "connection", req.Connection, "error", err)
 			continue
 		}
+		if req.Connection == api.NodeDisconnected {
+			s.metrics.nodesLost.Inc()
+		}
 		s.logger.Info("compute node status changed", "node", n.NodeID, "connection", req.Connection, "reason", req.Reason)
 	}
 }

@@ -73,7 +73,7 @@ func (s *Server) openRaft() (*raftParts, error) {
 	if err != nil {
 		return fail(err)
 	}
-	logs, err := raft.NewLogCache(1024, parts.logs)
+	logs, err := raft.NewLogCache(1024, &timedLogStore{LogStore: parts.logs, observe: s.metrics.logStore.Observe})
 	if err != nil {
 		return fail(fmt.Errorf("raft log cache: %w", err))
 	}

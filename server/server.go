@@ -15,6 +15,7 @@ import (
 	"github.com/shoal-io/shoal/api"
 	"github.com/shoal-io/shoal/fsm"
 	"github.com/shoal-io/shoal/membership"
+	"github.com/shoal-io/shoal/peerid"
 	"github.com/shoal-io/shoal/scheduler"
 )
 
@@ -48,6 +49,9 @@ type Server struct {
 	nodes    *http.Client // to compute nodes' results and logs
 	metrics  *metrics
 	ui       *uiState
+	// peerID is this replica's libp2p peer ID (package peerid), reported
+	// in its NodeInfo.
+	peerID string
 
 	leaderCh         chan bool
 	leaderReady      atomic.Bool
@@ -77,8 +81,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.peers, s.nodes = s.net.peerClient(), s.net.nodeClient()
 	s.metrics = newMetrics(s)
+	peerID, err := peerid.LoadOrCreate(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.peerID = peerID
 	s.fsm = fsm.New(fsm.Config{Logger: s.logger.With("component", "fsm")})
-	s.timedFSM = &timedFSM{FSM: s.fsm, observe: s.metrics.fsmApply.Observe}
+	s.timedFSM = &timedFSM{FSM: s.fsm, observe: s.metrics.fsmApply.Observe, digests: &digestChecker{
+		every: digestCheckEvery, view: func() digestView { return s.fsm.State().Txn() }, log: s.logger.With("component", "metrics"),
+		report: s.metrics.observeDigest,
+	}}
 
 	workers := cfg.SchedulerWorkers
 	if workers <= 0 {
@@ -104,6 +116,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.raft = s.parts.raft
 	s.batcher = newBatcher(s.raft, cfg.Raft.MaxInflightApplies, cfg.Raft.MaxBatch, s.metrics.observeBatch)
+	s.batcher.observeCommit = s.metrics.raftCommit.Observe
 	s.leaderComponents = []leaderComponent{
 		sched,
 		newNodeMonitor(s),

@@ -57,6 +57,8 @@ type composeCluster struct {
 	dataDir      string
 	image        string
 	busyboxImage string
+	promImage    string
+	promPort     int
 	wasm         string
 	cli          cli
 	docker       *client.Client
@@ -70,6 +72,7 @@ func startCluster(t *testing.T) *composeCluster {
 	ctx := t.Context()
 	docker := dockerClient(t)
 	composeCmd := findCompose(t)
+	requirePrometheus(t)
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +86,7 @@ func startCluster(t *testing.T) *composeCluster {
 		compose:      composeCmd,
 		image:        "shoal-composetest:" + suffix,
 		busyboxImage: "shoal-composetest-busybox:" + suffix,
+		promImage:    "shoal-composetest-prometheus:" + suffix,
 		cli:          cli{bin: bin},
 		docker:       docker,
 	}
@@ -93,6 +97,7 @@ func startCluster(t *testing.T) *composeCluster {
 	t.Cleanup(func() { c.removeImages(t) })
 	c.run(t, "build the shoal image", "bash", filepath.Join(root, "deploy", "build-image.sh"), bin, c.image)
 	c.run(t, "build the busybox image", "bash", filepath.Join(root, "deploy", "build-busybox-image.sh"), c.busyboxImage)
+	c.run(t, "build the Prometheus image", "bash", filepath.Join(root, "deploy", "build-prometheus-image.sh"), c.promImage)
 	c.wasm = filepath.Join(t.TempDir(), "hello.wasm")
 	build := exec.CommandContext(ctx, "go", "build", "-o", c.wasm, "./deploy/examples/hello-wasm")
 	build.Dir = root
@@ -113,13 +118,17 @@ func startCluster(t *testing.T) *composeCluster {
 			t.Fatal(err)
 		}
 	}
-	ports, err := freePorts(replicas)
+	writeTestRules(t, root, c.dataDir)
+	ports, err := freePorts(replicas + 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	copy(c.ports[:], ports)
+	c.promPort = ports[replicas]
 	c.env = append(os.Environ(),
 		"SHOAL_IMAGE="+c.image,
+		"SHOAL_PROM_IMAGE="+c.promImage,
+		"SHOAL_PROM_PORT="+strconv.Itoa(c.promPort),
 		"SHOAL_DEMO_DATA="+c.dataDir,
 		"SHOAL_ID_PREFIX="+c.idPrefix,
 		"SHOAL_PUBLISH_IP=127.0.0.1",
@@ -196,8 +205,9 @@ func (c *composeCluster) ready(ctx context.Context, t *testing.T) error {
 	if err != nil {
 		return fmt.Errorf("listing containers: %w", err)
 	}
-	if len(list) != replicas+computeNodes {
-		return fmt.Errorf("%d containers, want %d", len(list), replicas+computeNodes)
+	// The shoal containers and Prometheus.
+	if len(list) != replicas+computeNodes+1 {
+		return fmt.Errorf("%d containers, want %d", len(list), replicas+computeNodes+1)
 	}
 	for _, ct := range list {
 		service := ct.Labels[labelService]
@@ -208,6 +218,9 @@ func (c *composeCluster) ready(ctx context.Context, t *testing.T) error {
 		if !info.State.Running {
 			// Waiting would not help: say why it stopped.
 			t.Fatalf("container %s is %s (exit code %d)", service, info.State.Status, info.State.ExitCode)
+		}
+		if service == "prometheus" {
+			continue // no health check: its image has nothing to run one with
 		}
 		if info.State.Health == nil || info.State.Health.Status != container.Healthy {
 			return fmt.Errorf("container %s is not healthy yet", service)
@@ -335,7 +348,7 @@ func (c *composeCluster) removeDataDir(t *testing.T) {
 func (c *composeCluster) removeImages(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.Context()), time.Minute)
 	defer cancel()
-	for _, ref := range []string{c.image, c.busyboxImage} {
+	for _, ref := range []string{c.image, c.busyboxImage, c.promImage} {
 		_, err := c.docker.ImageRemove(ctx, ref, image.RemoveOptions{Force: true, PruneChildren: true})
 		if err != nil && !cerrdefs.IsNotFound(err) {
 			t.Errorf("removing image %s: %v", ref, err)

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/shoal-io/shoal/api"
 )
@@ -43,6 +44,11 @@ func TestComposeClusterSurvivesLeaderLoss(t *testing.T) {
 	for i, j := range jobs {
 		c.cli.expectCompleted(t, c.host((i/2+1)%replicas), j.id, j.want)
 	}
+	// With those jobs just run, Prometheus has data for every alert and
+	// every dashboard panel; the election at start-up is a minute old, so
+	// the leader alert is quiet before the leader is killed.
+	c.checkPrometheus(t)
+	c.waitAlert(t, leaderAlert, false, 3*time.Minute)
 
 	oldLeader, err := c.leader(t.Context(), t, 0)
 	if err != nil {
@@ -51,6 +57,7 @@ func TestComposeClusterSurvivesLeaderLoss(t *testing.T) {
 	dead := c.replicaIndex(t, oldLeader)
 	t.Logf("killing the leader, o%d", dead+1)
 	c.kill(t, fmt.Sprintf("o%d", dead+1))
+	c.waitAlert(t, leaderAlert, true, time.Minute)
 
 	// With the dead leader first in the list, the CLI must move on to
 	// another replica; the first writes may land during the election.
@@ -88,6 +95,9 @@ func TestComposeClusterSurvivesLeaderLoss(t *testing.T) {
 			t.Errorf("job list --labels %s lacks %s; it lists %v", jobLabel, j.id, ids)
 		}
 	}
+	// One election is not flapping: the alert resolves once it is out of
+	// the rule's window.
+	c.waitAlert(t, leaderAlert, false, 3*time.Minute)
 }
 
 // runWasm runs the WebAssembly example with NAME as its argument; it greets
