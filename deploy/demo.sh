@@ -149,6 +149,9 @@ make_prom_config() {
       print "    tls_config: {ca_file: /tls/shoal-agent-ca.pem, cert_file: /tls/cli-shoal.pem, key_file: /tls/cli-shoal-key.pem, server_name: " role "}"
       print "    authorization: {credentials_file: " token "}"
     }' deploy/prometheus/prometheus.yml >"$dir/prometheus.yml"
+  # Prometheus refuses a missing token file; it reads the file at every
+  # scrape, so the token can arrive once ACLs are bootstrapped.
+  [ -e "$tls_dir/prometheus.token" ] || (umask 077 && : >"$tls_dir/prometheus.token")
   export SHOAL_PROM_CONFIG_DIR=$dir
 }
 
