@@ -113,6 +113,16 @@ type timedLogStore struct {
 	observe func(float64)
 }
 
+// IsMonotonic passes on the wrapped store's answer. Raft asks it after
+// installing or restoring a snapshot: a monotonic store (raft-wal) must have
+// its old log removed before entries past the snapshot's index can follow,
+// and a wrapper that hid the method left a gap raft-wal refuses
+// ("non-monotonic log entries").
+func (t *timedLogStore) IsMonotonic() bool {
+	m, ok := t.LogStore.(raft.MonotonicLogStore)
+	return ok && m.IsMonotonic()
+}
+
 func (t *timedLogStore) StoreLog(l *raft.Log) error {
 	start := time.Now()
 	err := t.LogStore.StoreLog(l)
