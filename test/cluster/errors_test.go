@@ -57,7 +57,8 @@ func TestBadRequestsGetClearErrorsAndWriteNothing(t *testing.T) {
 		{"unknown node", http.MethodGet, "/api/v1/orchestrator/nodes/nope", nil, 404, api.CodeNotFound, "nope"},
 		{"unknown node order", http.MethodGet, "/api/v1/orchestrator/nodes?order_by=colour", nil, 400, "", "colour"},
 		{"unknown route", http.MethodGet, "/api/v1/orchestrator/widgets", nil, 404, "", "no route"},
-		{"wrong method", http.MethodPost, "/api/v1/orchestrator/jobs/j-1", nil, 405, api.CodeMethodNotAllowed, "not allowed"},
+		// POST on a job is a stop (upstream's v1.2.3 CLI sends its stops so).
+		{"wrong method", http.MethodPatch, "/api/v1/orchestrator/jobs/j-1", nil, 405, api.CodeMethodNotAllowed, "not allowed"},
 		{"bad consistency", http.MethodGet, "/api/v1/orchestrator/jobs?consistency=eventually", nil, 400, "", "consistency"},
 	}
 	for _, p := range c.Running() {
