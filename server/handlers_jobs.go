@@ -122,36 +122,43 @@ func (s *Server) handleGetJob(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, txn.Index(), resp)
 }
 
-func (s *Server) handleListJobs(w http.ResponseWriter, r *http.Request) {
+// jobListQuery reads GET /jobs's parameters (limit, reverse, labels,
+// namespace, order_by, next_token) and opens the read the request asked for.
+func (s *Server) jobListQuery(r *http.Request) (fsm.JobQuery, *fsm.ReadTxn, error) {
 	q := r.URL.Query()
 	limit, err := queryInt(q, "limit", 10)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return fsm.JobQuery{}, nil, err
 	}
 	reverse, err := queryBool(q, "reverse")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return fsm.JobQuery{}, nil, err
 	}
 	selector, err := api.ParseSelector(q["labels"]...)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return fsm.JobQuery{}, nil, err
 	}
 	txn, err := s.readTxn(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return fsm.JobQuery{}, nil, err
 	}
-	jobs, next, err := txn.ListJobs(fsm.JobQuery{
+	return fsm.JobQuery{
 		Namespace: q.Get("namespace"),
 		Selector:  selector,
 		OrderBy:   q.Get("order_by"),
 		Reverse:   reverse,
 		Limit:     limit,
 		After:     q.Get("next_token"),
-	})
+	}, txn, nil
+}
+
+func (s *Server) handleListJobs(w http.ResponseWriter, r *http.Request) {
+	query, txn, err := s.jobListQuery(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	jobs, next, err := txn.ListJobs(query)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

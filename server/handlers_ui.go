@@ -202,29 +202,12 @@ func (s *Server) handleUIListJobs(w http.ResponseWriter, r *http.Request) {
 		s.handleListJobs(w, r)
 		return
 	}
-	limit, err := queryInt(q, "limit", 10)
+	query, txn, err := s.jobListQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	limit = max(limit, 1)
-	reverse, err := queryBool(q, "reverse")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	selector, err := api.ParseSelector(q["labels"]...)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	txn, err := s.readTxn(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	query := fsm.JobQuery{Namespace: q.Get("namespace"), Selector: selector, OrderBy: q.Get("order_by"),
-		Reverse: reverse, After: q.Get("next_token")}
+	limit := max(query.Limit, 1)
 	out := []*api.Job{}
 	for scanned := 0; ; {
 		// Ask for no more rows than could still match, so the page ends
