@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -137,9 +138,9 @@ func (b *labelBound) Next() any {
 		return nil
 	}
 	j := r.Job
-	c := cmpInt64(j.CreateTime, b.time)
+	c := cmp.Compare(j.CreateTime, b.time)
 	if c == 0 {
-		c = cmpString(j.ID, b.id)
+		c = cmp.Compare(j.ID, b.id)
 	}
 	if b.reverse {
 		c = -c
@@ -204,33 +205,13 @@ func (s *sliceIterator) Next() any {
 func compareJobs(order string, a, b *api.Job) int {
 	switch order {
 	case orderCreate:
-		if c := cmpInt64(a.CreateTime, b.CreateTime); c != 0 {
+		if c := cmp.Compare(a.CreateTime, b.CreateTime); c != 0 {
 			return c
 		}
 	case orderModify:
-		if c := cmpInt64(a.ModifyTime, b.ModifyTime); c != 0 {
+		if c := cmp.Compare(a.ModifyTime, b.ModifyTime); c != 0 {
 			return c
 		}
 	}
-	return cmpString(a.ID, b.ID)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.ID, b.ID)
 }
