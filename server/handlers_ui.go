@@ -55,37 +55,6 @@ func (s *Server) withUI(api http.Handler) http.Handler {
 	})
 }
 
-// createRecorder remembers the status a create handler answered.
-type createRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (c *createRecorder) WriteHeader(code int) {
-	c.status = code
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *createRecorder) Unwrap() http.ResponseWriter { return c.ResponseWriter }
-
-// timeCreates records every acknowledged create, with the latency its client
-// saw, for the UI's live charts. A create forwarded by another replica is
-// counted there, where the client waited, and not again here.
-func (s *Server) timeCreates(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get(headerForwardedBy) != "" {
-			next(w, r)
-			return
-		}
-		start := time.Now()
-		rec := &createRecorder{ResponseWriter: w, status: http.StatusOK}
-		next(rec, r)
-		if rec.status < 300 {
-			s.ui.live.ObserveCreate(time.Since(start))
-		}
-	}
-}
-
 // observeSchedulingLag is called by the planner before it submits a plan; the
 // function it returns, called with the submission's error, records how long
 // the plan's evaluation waited from becoming ready to its plan committing.

@@ -36,7 +36,7 @@ func (s *Server) apiRouter() chi.Router {
 	})
 
 	r.Route("/api/v1/orchestrator", func(r chi.Router) {
-		create := s.timeCreates(s.leaderWrite(hasIdempotencyToken, s.createJob))
+		create := s.leaderWrite(hasIdempotencyToken, s.createJob)
 		r.Put("/jobs", create) // createRoute
 		r.Post("/jobs", create)
 		r.Get("/jobs", s.handleListJobs)
@@ -156,6 +156,12 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		s.metrics.latency.WithLabelValues(route, r.Method).Observe(took.Seconds())
 		if route == createRoute && (r.Method == http.MethodPut || r.Method == http.MethodPost) {
 			s.metrics.observeCreate(rec.status, took)
+			// The UI's live chart counts each acknowledged create once,
+			// where its client waited: not again on the leader it was
+			// forwarded to.
+			if rec.status < 300 && r.Header.Get(headerForwardedBy) == "" && s.ui != nil {
+				s.ui.live.ObserveCreate(took)
+			}
 		}
 	})
 }
