@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,13 +14,6 @@ import (
 	"github.com/shoal-io/shoal/api/client"
 	"github.com/shoal-io/shoal/test/testcluster"
 )
-
-func envInt(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
-		return n
-	}
-	return def
-}
 
 func noopJob(count int) *api.Job {
 	return &api.Job{
@@ -104,8 +96,8 @@ func waitTerminal(b *testing.B, c *client.Client, ids []string, timeout time.Dur
 // BenchmarkEndToEndNoop measures jobs completed per second end to end: three
 // replicas and three compute nodes on loopback running noop executions.
 func BenchmarkEndToEndNoop(b *testing.B) {
-	jobs := envInt("SHOAL_BENCH_JOBS", 5000)
-	clients := envInt("SHOAL_BENCH_CLIENTS", 64)
+	jobs := testcluster.EnvInt("SHOAL_BENCH_JOBS", 5000)
+	clients := testcluster.EnvInt("SHOAL_BENCH_CLIENTS", 64)
 	c := testcluster.Start(b, testcluster.Options{
 		Replicas: 3, ComputeNodes: 3,
 		ReplicaArgs: replicaArgs(),
@@ -137,9 +129,9 @@ func BenchmarkEndToEndNoop(b *testing.B) {
 // jobs of 1,000 tasks on 5,000 nodes), fewer of them to keep the run short;
 // SHOAL_BENCH_PLACEMENT_JOBS and SHOAL_BENCH_COUNT change it.
 func BenchmarkPlacements5000Nodes(b *testing.B) {
-	nodes := envInt("SHOAL_BENCH_NODES", 5000)
-	jobs := envInt("SHOAL_BENCH_PLACEMENT_JOBS", 30)
-	count := envInt("SHOAL_BENCH_COUNT", 1000)
+	nodes := testcluster.EnvInt("SHOAL_BENCH_NODES", 5000)
+	jobs := testcluster.EnvInt("SHOAL_BENCH_PLACEMENT_JOBS", 30)
+	count := testcluster.EnvInt("SHOAL_BENCH_COUNT", 1000)
 	c := testcluster.Start(b, testcluster.Options{
 		Replicas: 3,
 		// The simulated nodes are not in gossip: keep the leader from

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,8 +33,8 @@ func TestFailoverBench(t *testing.T) {
 	if os.Getenv("SHOAL_FAILOVER_BENCH") != "1" {
 		t.Skip("failover measurements: set SHOAL_FAILOVER_BENCH=1 (make failover-bench)")
 	}
-	kills := envInt("SHOAL_FAILOVER_KILLS", 20)
-	rounds := envInt("SHOAL_FAILOVER_COMPUTE_ROUNDS", 3)
+	kills := testcluster.EnvInt("SHOAL_FAILOVER_KILLS", 20)
+	rounds := testcluster.EnvInt("SHOAL_FAILOVER_COMPUTE_ROUNDS", 3)
 	var summary []string
 	t.Run("leader/defaults", func(t *testing.T) {
 		summary = append(summary, "leader kill, default timeouts: "+leaderFailover(t, testcluster.Options{Replicas: 3}, kills))
@@ -162,13 +161,6 @@ func pct(ds []time.Duration, p int) time.Duration {
 	slices.Sort(s)
 	i := (p*len(s) + 99) / 100
 	return s[max(0, min(len(s)-1, i-1))].Round(time.Millisecond)
-}
-
-func envInt(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
-		return n
-	}
-	return def
 }
 
 func joinLines(lines []string) string {

@@ -22,20 +22,6 @@ import (
 	"github.com/shoal-io/shoal/test/testcluster"
 )
 
-func envInt(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
-		return n
-	}
-	return def
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil && d > 0 {
-		return d
-	}
-	return def
-}
-
 // noopJob is a completed-in-a-moment job; label "uniq" is set on one job
 // only, so a selector can pick one job out of all of them.
 func noopJob(i int, uniq bool) *api.Job {

@@ -49,7 +49,7 @@ var listPaths = []string{
 // cluster and reports every replica's RSS, the follower list p99s, restart
 // times and a new replica's catch-up. SHOAL_SCALE_OUT keeps heap profiles.
 func TestScale(t *testing.T) {
-	n := envInt("SHOAL_SCALE_JOBS", 0)
+	n := testcluster.EnvInt("SHOAL_SCALE_JOBS", 0)
 	if n == 0 {
 		t.Skip("set SHOAL_SCALE_JOBS to run")
 	}
@@ -64,7 +64,7 @@ func TestScale(t *testing.T) {
 	followers := cl.Followers(leader)
 	cs := []*client.Client{newClient(t, cl.Replicas[0]), newClient(t, cl.Replicas[1]), newClient(t, cl.Replicas[2])}
 	var ids []string
-	steps := envInt("SHOAL_SCALE_STEPS", 4)
+	steps := testcluster.EnvInt("SHOAL_SCALE_STEPS", 4)
 	report := func(label string) {
 		line := fmt.Sprintf("%-8s", label)
 		for _, p := range cl.Running() {
@@ -91,7 +91,7 @@ func TestScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Let the collector and scavenger settle, as a user looking later would.
-	time.Sleep(envDuration("SHOAL_SCALE_SETTLE", 30*time.Second))
+	time.Sleep(testcluster.EnvDuration("SHOAL_SCALE_SETTLE", 30*time.Second))
 	report("settled")
 	for _, p := range cl.Running() {
 		if err := saveProfile(ctx, p, out, fmt.Sprintf("heap-%s-settled.pb.gz", p.ID)); err != nil {

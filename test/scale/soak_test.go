@@ -24,9 +24,9 @@ func TestSoakScale(t *testing.T) {
 	if os.Getenv("SHOAL_SOAK_SCALE") == "" {
 		t.Skip("set SHOAL_SOAK_SCALE=1 to run")
 	}
-	duration := envDuration("SHOAL_SOAK_DURATION", 20*time.Minute)
-	rate := envInt("SHOAL_SOAK_RATE", 500)
-	gcAge := envDuration("SHOAL_SOAK_GC_AGE", 2*time.Minute)
+	duration := testcluster.EnvDuration("SHOAL_SOAK_DURATION", 20*time.Minute)
+	rate := testcluster.EnvInt("SHOAL_SOAK_RATE", 500)
+	gcAge := testcluster.EnvDuration("SHOAL_SOAK_GC_AGE", 2*time.Minute)
 	ctx, cancel := context.WithTimeout(context.Background(), duration+10*time.Minute)
 	defer cancel()
 	args := append(append([]string{}, replicaArgs...), "--job-gc-age", gcAge.String())
