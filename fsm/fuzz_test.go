@@ -3,6 +3,7 @@ package fsm_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -97,14 +98,7 @@ func FuzzDecodeCommand(f *testing.F) {
 			return
 		}
 		// What Apply accepted must make a snapshot a new replica can load.
-		snap := m.Snapshot(t)
-		other := fsm.New(fsm.Config{})
-		if err := other.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
-			t.Fatalf("state after %q does not restore from its own snapshot: %v", entry, err)
-		}
-		if _, d, _ := other.State().Digest(); d != m.Digest(t) {
-			t.Fatalf("state after %q restores to a different digest", entry)
-		}
+		m.CheckRestores(t, fmt.Sprintf("%q", entry))
 	})
 }
 

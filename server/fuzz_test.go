@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/shoal-io/shoal/api"
-	"github.com/shoal-io/shoal/fsm"
 	"github.com/shoal-io/shoal/fsm/fsmtest"
 )
 
@@ -179,14 +178,7 @@ func FuzzComputeReport(f *testing.F) {
 			}
 			return
 		}
-		snap := m.Snapshot(t)
-		other := fsm.New(fsm.Config{})
-		if err := other.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
-			t.Fatalf("state after report %s does not restore from its snapshot: %v", body, err)
-		}
-		if _, d, _ := other.State().Digest(); d != m.Digest(t) {
-			t.Fatalf("state after report %s restores to a different digest", body)
-		}
+		m.CheckRestores(t, "report "+string(body))
 	})
 }
 

@@ -7,6 +7,7 @@ package fsmtest
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -83,6 +84,19 @@ func (m *Machine) Snapshot(tb testing.TB) []byte {
 		tb.Fatal(err)
 	}
 	return sink.Bytes()
+}
+
+// CheckRestores fails tb unless a snapshot of the machine loads into a new
+// state machine with the same digest; what names the state in the message.
+func (m *Machine) CheckRestores(tb testing.TB, what string) {
+	tb.Helper()
+	other := fsm.New(fsm.Config{})
+	if err := other.Restore(io.NopCloser(bytes.NewReader(m.Snapshot(tb)))); err != nil {
+		tb.Fatalf("state after %s does not restore from its own snapshot: %v", what, err)
+	}
+	if _, d, _ := other.State().Digest(); d != m.Digest(tb) {
+		tb.Fatalf("state after %s restores to a different digest", what)
+	}
 }
 
 // Sink is a raft.SnapshotSink kept in memory.
