@@ -3,6 +3,7 @@ package testcluster
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -55,6 +56,11 @@ func agreedLeaderAmong(ctx context.Context, replicas []*Process) (*Process, erro
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		// The replicas' own status endpoint: open even with ACLs on.
 		r, err := p.getAsReplica(rctx, "/api/v1/internal/raft-status")
+		if err == nil && r.Status == http.StatusNotFound {
+			// A binary from before that endpoint (make bench-compare
+			// OLD=…) answers the same on the operator route.
+			r, err = p.getAsReplica(rctx, "/api/v1/operator/raft")
+		}
 		cancel()
 		if err != nil {
 			return nil, err
