@@ -1,0 +1,327 @@
+package memtab
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tidwall/btree"
+)
+
+// item is one index entry: the key and the row it leads to. Secondary
+// indexes hold the row too, so a read through them needs no second lookup.
+type item struct {
+	key string
+	obj any
+}
+
+func less(a, b item) bool { return a.key < b.key }
+
+type tree = btree.BTreeG[item]
+
+func newTree() *tree {
+	// One writer at a time and readers only on published copies: the trees
+	// need no locks of their own.
+	return btree.NewBTreeGOptions(less, btree.Options{NoLocks: true, Degree: 32})
+}
+
+// root is one version of every index of every table. A published root is
+// never written again; the writer works on copies (copy-on-write nodes).
+type root struct {
+	trees [][]*tree // [table][index]
+}
+
+// MemDB is a set of tables. Writes are serialised (one write Txn at a time);
+// reads run on the last committed version and never block.
+type MemDB struct {
+	schema *compiled
+
+	writer sync.Mutex // held by the open write Txn
+	// working is the writer's own version: the last committed one, but
+	// trees readers never see, so the writer may copy from them freely.
+	working *root
+
+	published atomic.Pointer[root]
+	watch     watchRegistry
+}
+
+// NewMemDB returns an empty database with the schema.
+func NewMemDB(s *DBSchema) (*MemDB, error) {
+	c, err := compile(s)
+	if err != nil {
+		return nil, fmt.Errorf("memtab: %w", err)
+	}
+	r := &root{trees: make([][]*tree, len(c.tables))}
+	for i, t := range c.tables {
+		r.trees[i] = make([]*tree, len(t.indexes))
+		for j := range t.indexes {
+			r.trees[i][j] = newTree()
+		}
+	}
+	db := &MemDB{schema: c, working: r}
+	db.published.Store(r.publish())
+	return db, nil
+}
+
+// publish returns a version for readers: a copy of every tree.
+func (r *root) publish() *root {
+	out := &root{trees: make([][]*tree, len(r.trees))}
+	for i, ts := range r.trees {
+		out.trees[i] = make([]*tree, len(ts))
+		for j, t := range ts {
+			out.trees[i][j] = t.Copy()
+		}
+	}
+	return out
+}
+
+// Txn opens a transaction. A read Txn sees the last committed version for as
+// long as it is used; a write Txn holds the writer lock until Commit or
+// Abort.
+func (db *MemDB) Txn(write bool) *Txn {
+	if !write {
+		return &Txn{db: db, root: db.published.Load()}
+	}
+	db.writer.Lock()
+	r := &root{trees: make([][]*tree, len(db.working.trees))}
+	for i, ts := range db.working.trees {
+		r.trees[i] = append([]*tree(nil), ts...)
+	}
+	return &Txn{db: db, root: r, write: true, base: db.published.Load(),
+		copied: make([][]bool, len(r.trees))}
+}
+
+// Txn is a read or write transaction. Not safe for concurrent use.
+type Txn struct {
+	db    *MemDB
+	root  *root
+	write bool
+	done  bool
+	// base is the published version the write Txn started from; copied
+	// marks the trees this Txn has taken a private copy of.
+	base   *root
+	copied [][]bool
+	// changes lists the keys written or removed, for watchers; nil until
+	// the first write.
+	changes []change
+}
+
+type change struct {
+	table, index int
+	key          string
+}
+
+func (t *Txn) table(name string) (int, *tableDef, error) {
+	i, ok := t.db.schema.byName[name]
+	if !ok {
+		return 0, nil, fmt.Errorf("memtab: no table %q", name)
+	}
+	return i, t.db.schema.tables[i], nil
+}
+
+// mutable returns the write Txn's private copy of a tree.
+func (t *Txn) mutable(ti, ii int) *tree {
+	if t.copied[ti] == nil {
+		t.copied[ti] = make([]bool, len(t.root.trees[ti]))
+	}
+	if !t.copied[ti][ii] {
+		t.root.trees[ti][ii] = t.root.trees[ti][ii].Copy()
+		t.copied[ti][ii] = true
+	}
+	return t.root.trees[ti][ii]
+}
+
+func (t *Txn) checkWrite() error {
+	if !t.write {
+		return fmt.Errorf("memtab: write in a read transaction")
+	}
+	if t.done {
+		return fmt.Errorf("memtab: write in a finished transaction")
+	}
+	return nil
+}
+
+// Insert adds obj, or replaces the row with the same primary key.
+func (t *Txn) Insert(table string, obj any) error {
+	if err := t.checkWrite(); err != nil {
+		return err
+	}
+	ti, td, err := t.table(table)
+	if err != nil {
+		return err
+	}
+	newKeys := make([][]string, len(td.indexes))
+	for ii, d := range td.indexes {
+		if newKeys[ii], err = d.keys(obj); err != nil {
+			return fmt.Errorf("memtab: insert into %s: %w", table, err)
+		}
+	}
+	id := newKeys[0][0]
+	old, exists := t.root.trees[ti][0].Get(item{key: id})
+	var oldKeys [][]string
+	if exists {
+		oldKeys = make([][]string, len(td.indexes))
+		for ii, d := range td.indexes {
+			if oldKeys[ii], err = d.keys(old.obj); err != nil {
+				return fmt.Errorf("memtab: insert into %s: old row: %w", table, err)
+			}
+		}
+	}
+	for ii := range td.indexes {
+		tr := t.mutable(ti, ii)
+		if exists {
+			for _, k := range oldKeys[ii] {
+				if !contains(newKeys[ii], k) {
+					tr.Delete(item{key: k})
+					t.note(ti, ii, k)
+				}
+			}
+		}
+		for _, k := range newKeys[ii] {
+			tr.Set(item{key: k, obj: obj})
+			t.note(ti, ii, k)
+		}
+	}
+	return nil
+}
+
+func contains(keys []string, k string) bool {
+	for _, x := range keys {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *Txn) note(ti, ii int, key string) {
+	t.changes = append(t.changes, change{table: ti, index: ii, key: key})
+}
+
+// Delete removes the row with obj's primary key (ErrNotFound if none).
+func (t *Txn) Delete(table string, obj any) error {
+	if err := t.checkWrite(); err != nil {
+		return err
+	}
+	ti, td, err := t.table(table)
+	if err != nil {
+		return err
+	}
+	ids, err := td.indexes[0].keys(obj)
+	if err != nil {
+		return fmt.Errorf("memtab: delete from %s: %w", table, err)
+	}
+	old, ok := t.root.trees[ti][0].Get(item{key: ids[0]})
+	if !ok {
+		return fmt.Errorf("memtab: delete from %s: %w", table, ErrNotFound)
+	}
+	return t.deleteRow(ti, td, old.obj)
+}
+
+func (t *Txn) deleteRow(ti int, td *tableDef, obj any) error {
+	for ii, d := range td.indexes {
+		keys, err := d.keys(obj)
+		if err != nil {
+			return fmt.Errorf("memtab: delete from %s: %w", td.name, err)
+		}
+		tr := t.mutable(ti, ii)
+		for _, k := range keys {
+			tr.Delete(item{key: k})
+			t.note(ti, ii, k)
+		}
+	}
+	return nil
+}
+
+// DeleteAll removes every row whose key in index starts with args' key, and
+// returns how many.
+func (t *Txn) DeleteAll(table, index string, args ...any) (int, error) {
+	if err := t.checkWrite(); err != nil {
+		return 0, err
+	}
+	it, err := t.Get(table, index, args...)
+	if err != nil {
+		return 0, err
+	}
+	var rows []any
+	for obj := it.Next(); obj != nil; obj = it.Next() {
+		rows = append(rows, obj)
+	}
+	ti, td, _ := t.table(table)
+	for _, obj := range rows {
+		if err := t.deleteRow(ti, td, obj); err != nil {
+			return 0, err
+		}
+	}
+	return len(rows), nil
+}
+
+// Commit publishes the write Txn's changes to new readers and wakes the
+// watchers of what it changed. A read Txn's Commit does nothing.
+func (t *Txn) Commit() {
+	if !t.write || t.done {
+		return
+	}
+	t.done = true
+	db := t.db
+	pub := &root{trees: make([][]*tree, len(t.root.trees))}
+	for ti, ts := range t.root.trees {
+		if t.copied[ti] == nil {
+			pub.trees[ti] = t.base.trees[ti]
+			continue
+		}
+		pub.trees[ti] = make([]*tree, len(ts))
+		for ii, tr := range ts {
+			if t.copied[ti][ii] {
+				// The copy for readers; the Txn's tree becomes the writer's
+				// working one, and its next writes copy the nodes they touch.
+				pub.trees[ti][ii] = tr.Copy()
+			} else {
+				pub.trees[ti][ii] = t.base.trees[ti][ii]
+			}
+		}
+	}
+	db.working = t.root
+	db.watch.publish(&db.published, pub, t.changes)
+	t.changes = nil
+	db.writer.Unlock()
+}
+
+// Abort drops a write Txn's changes. Safe to call after Commit.
+func (t *Txn) Abort() {
+	if !t.write || t.done {
+		return
+	}
+	t.done = true
+	t.changes = nil
+	t.db.writer.Unlock()
+}
+
+// index resolves a table and index for a query; a name ending in "_prefix"
+// uses the indexer's open-ended prefix form.
+func (t *Txn) index(table, index string, args []any) (ti, ii int, key string, err error) {
+	ti, td, err := t.table(table)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	name, open := strings.CutSuffix(index, "_prefix")
+	ii, ok := td.byName[name]
+	if !ok {
+		return 0, 0, "", fmt.Errorf("memtab: table %s has no index %q", table, index)
+	}
+	d := td.indexes[ii]
+	var b []byte
+	switch {
+	case open && d.prefix == nil:
+		return 0, 0, "", fmt.Errorf("memtab: index %s.%s has no prefix form", table, name)
+	case open:
+		b, err = d.prefix.PrefixFromArgs(args...)
+	default:
+		b, err = d.args.FromArgs(args...)
+	}
+	if err != nil {
+		return 0, 0, "", fmt.Errorf("memtab: %s.%s: %w", table, name, err)
+	}
+	return ti, ii, string(b), nil
+}

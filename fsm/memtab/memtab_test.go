@@ -1,0 +1,298 @@
+package memtab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+type row struct {
+	ID    string
+	Group string
+	Tags  []string
+	Live  bool
+}
+
+type fn struct {
+	one  func(r *row) (bool, string)
+	many func(r *row) []string
+	open bool
+}
+
+func (f fn) FromArgs(args ...any) ([]byte, error) {
+	var b []byte
+	for _, a := range args {
+		s, ok := a.(string)
+		if !ok {
+			return nil, fmt.Errorf("want string, got %T", a)
+		}
+		b = append(append(b, s...), 0)
+	}
+	return b, nil
+}
+
+func (f fn) PrefixFromArgs(args ...any) ([]byte, error) {
+	b, err := f.FromArgs(args...)
+	if len(b) > 0 {
+		b = b[:len(b)-1]
+	}
+	return b, err
+}
+
+type single struct{ fn }
+
+func (s single) FromObject(obj any) (bool, []byte, error) {
+	ok, k := s.one(obj.(*row))
+	return ok, []byte(k), nil
+}
+
+type multi struct{ fn }
+
+func (m multi) FromObject(obj any) (bool, [][]byte, error) {
+	ks := m.many(obj.(*row))
+	out := make([][]byte, len(ks))
+	for i, k := range ks {
+		out[i] = []byte(k)
+	}
+	return len(ks) > 0, out, nil
+}
+
+func testDB(t *testing.T) *MemDB {
+	t.Helper()
+	db, err := NewMemDB(&DBSchema{Tables: map[string]*TableSchema{
+		"rows": {Name: "rows", Indexes: map[string]*IndexSchema{
+			"id": {Name: "id", Unique: true, Indexer: single{fn{one: func(r *row) (bool, string) { return true, r.ID + "\x00" }}}},
+			"group": {Name: "group", Unique: true, Indexer: single{fn{one: func(r *row) (bool, string) {
+				return true, r.Group + "\x00" + r.ID + "\x00"
+			}}}},
+			"live": {Name: "live", Unique: true, AllowMissing: true, Indexer: single{fn{one: func(r *row) (bool, string) {
+				return r.Live, r.ID + "\x00"
+			}}}},
+			"tag": {Name: "tag", Unique: true, AllowMissing: true, Indexer: multi{fn{many: func(r *row) []string {
+				var out []string
+				for _, t := range r.Tags {
+					out = append(out, t+"\x00"+r.ID+"\x00")
+				}
+				return out
+			}}}},
+		}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func ids(t *testing.T, it ResultIterator, err error) []string {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for o := it.Next(); o != nil; o = it.Next() {
+		out = append(out, o.(*row).ID)
+	}
+	return out
+}
+
+func load(t *testing.T, db *MemDB, rows ...*row) {
+	t.Helper()
+	txn := db.Txn(true)
+	defer txn.Abort()
+	for _, r := range rows {
+		if err := txn.Insert("rows", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	txn.Commit()
+}
+
+func TestQueries(t *testing.T) {
+	db := testDB(t)
+	load(t, db,
+		&row{ID: "a1", Group: "g1", Tags: []string{"x"}, Live: true},
+		&row{ID: "a2", Group: "g1", Tags: []string{"x", "y"}},
+		&row{ID: "b1", Group: "g2", Live: true},
+		&row{ID: "b10", Group: "g2", Tags: []string{"y"}},
+		&row{ID: "c", Group: "g3"},
+	)
+	txn := db.Txn(false)
+	tests := []struct {
+		name string
+		run  func() (ResultIterator, error)
+		want []string
+	}{
+		{"all by id", func() (ResultIterator, error) { return txn.Get("rows", "id") }, []string{"a1", "a2", "b1", "b10", "c"}},
+		{"exact id is not a prefix of a longer one", func() (ResultIterator, error) { return txn.Get("rows", "id", "b1") }, []string{"b1"}},
+		{"open prefix", func() (ResultIterator, error) { return txn.Get("rows", "id_prefix", "b") }, []string{"b1", "b10"}},
+		{"group", func() (ResultIterator, error) { return txn.Get("rows", "group", "g2") }, []string{"b1", "b10"}},
+		{"group reverse", func() (ResultIterator, error) { return txn.GetReverse("rows", "group", "g1") }, []string{"a2", "a1"}},
+		{"reverse of last group", func() (ResultIterator, error) { return txn.GetReverse("rows", "group", "g3") }, []string{"c"}},
+		{"reverse all", func() (ResultIterator, error) { return txn.GetReverse("rows", "id") }, []string{"c", "b10", "b1", "a2", "a1"}},
+		{"missing group", func() (ResultIterator, error) { return txn.Get("rows", "group", "g0") }, nil},
+		{"allow missing", func() (ResultIterator, error) { return txn.Get("rows", "live") }, []string{"a1", "b1"}},
+		{"multi", func() (ResultIterator, error) { return txn.Get("rows", "tag", "y") }, []string{"a2", "b10"}},
+		{"lower bound", func() (ResultIterator, error) { return txn.LowerBound("rows", "id", "b") }, []string{"b1", "b10", "c"}},
+		{"lower bound past end", func() (ResultIterator, error) { return txn.LowerBound("rows", "id", "d") }, nil},
+		{"reverse lower bound between", func() (ResultIterator, error) { return txn.ReverseLowerBound("rows", "id", "b") }, []string{"a2", "a1"}},
+		{"reverse lower bound exact", func() (ResultIterator, error) { return txn.ReverseLowerBound("rows", "id", "b1") }, []string{"b1", "a2", "a1"}},
+		{"reverse lower bound past end", func() (ResultIterator, error) { return txn.ReverseLowerBound("rows", "id", "z") }, []string{"c", "b10", "b1", "a2", "a1"}},
+		{"reverse lower bound before start", func() (ResultIterator, error) { return txn.ReverseLowerBound("rows", "id", "0") }, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			it, err := tc.run()
+			if got := ids(t, it, err); !slices.Equal(got, tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if o, err := txn.First("rows", "id", "b10"); err != nil || o.(*row).ID != "b10" {
+		t.Fatalf("First = %v, %v", o, err)
+	}
+	if o, err := txn.First("rows", "id", "zz"); err != nil || o != nil {
+		t.Fatalf("First of missing = %v, %v", o, err)
+	}
+	if _, err := txn.Get("rows", "nope"); err == nil {
+		t.Fatal("unknown index accepted")
+	}
+	if _, err := txn.Get("nope", "id"); err == nil {
+		t.Fatal("unknown table accepted")
+	}
+	if err := txn.Insert("rows", &row{ID: "x"}); err == nil {
+		t.Fatal("insert in a read txn accepted")
+	}
+}
+
+func TestUpdateMovesSecondaryKeys(t *testing.T) {
+	db := testDB(t)
+	load(t, db, &row{ID: "a", Group: "g1", Tags: []string{"x", "y"}, Live: true})
+	load(t, db, &row{ID: "a", Group: "g2", Tags: []string{"y"}})
+	txn := db.Txn(false)
+	for _, tc := range []struct {
+		index, arg string
+		want       []string
+	}{{"group", "g1", nil}, {"group", "g2", []string{"a"}}, {"tag", "x", nil}, {"tag", "y", []string{"a"}}} {
+		it, err := txn.Get("rows", tc.index, tc.arg)
+		if got := ids(t, it, err); !slices.Equal(got, tc.want) {
+			t.Errorf("%s=%s: got %v, want %v", tc.index, tc.arg, got, tc.want)
+		}
+	}
+	if it, err := txn.Get("rows", "live"); len(ids(t, it, err)) != 0 {
+		t.Error("row left in the live index after it stopped being live")
+	}
+}
+
+func TestSnapshotIsolationAndAbort(t *testing.T) {
+	db := testDB(t)
+	load(t, db, &row{ID: "a", Group: "g"})
+	before := db.Txn(false)
+	w := db.Txn(true)
+	if err := w.Insert("rows", &row{ID: "b", Group: "g"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Delete("rows", &row{ID: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if it, err := w.Get("rows", "id"); !slices.Equal(ids(t, it, err), []string{"b"}) {
+		t.Fatal("write txn does not see its own writes")
+	}
+	if it, err := db.Txn(false).Get("rows", "id"); !slices.Equal(ids(t, it, err), []string{"a"}) {
+		t.Fatal("uncommitted writes are visible")
+	}
+	w.Abort()
+	if it, err := db.Txn(false).Get("rows", "id"); !slices.Equal(ids(t, it, err), []string{"a"}) {
+		t.Fatal("aborted writes are visible")
+	}
+	load(t, db, &row{ID: "c", Group: "g"})
+	if it, err := before.Get("rows", "group", "g"); !slices.Equal(ids(t, it, err), []string{"a"}) {
+		t.Fatal("an old read txn sees a later commit")
+	}
+	w = db.Txn(true)
+	if err := w.Delete("rows", &row{ID: "zz"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("delete of a missing row: %v", err)
+	}
+	n, err := w.DeleteAll("rows", "group", "g")
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteAll = %d, %v", n, err)
+	}
+	w.Commit()
+	if it, err := db.Txn(false).Get("rows", "id"); len(ids(t, it, err)) != 0 {
+		t.Fatal("rows left after DeleteAll")
+	}
+}
+
+func TestIterateWhileWriting(t *testing.T) {
+	db := testDB(t)
+	for i := range 200 {
+		load(t, db, &row{ID: fmt.Sprintf("r%03d", i), Group: "g"})
+	}
+	w := db.Txn(true)
+	it, err := w.Get("rows", "group", "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for o := it.Next(); o != nil; o = it.Next() {
+		if err := w.Delete("rows", o); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	w.Commit()
+	if n != 200 {
+		t.Fatalf("walked %d rows while deleting, want 200", n)
+	}
+}
+
+func TestWatch(t *testing.T) {
+	db := testDB(t)
+	load(t, db, &row{ID: "a", Group: "g1"}, &row{ID: "b", Group: "g2"})
+	txn := db.Txn(false)
+	it, _ := txn.Get("rows", "group", "g1")
+	ch := it.WatchCh()
+	load(t, db, &row{ID: "c", Group: "g2"})
+	select {
+	case <-ch:
+		t.Fatal("a change outside the range fired the watch")
+	default:
+	}
+	load(t, db, &row{ID: "d", Group: "g1"})
+	select {
+	case <-ch:
+	case <-time.After(time.Second):
+		t.Fatal("a change in the range did not fire the watch")
+	}
+	// A watch asked for on an outdated version fires at once.
+	if ch := it.WatchCh(); ch == nil {
+		t.Fatal("nil channel")
+	} else {
+		select {
+		case <-ch:
+		default:
+			t.Fatal("watch on an outdated version did not fire")
+		}
+	}
+	ws := NewWatchSet()
+	it2, _ := db.Txn(false).Get("rows", "id", "zz")
+	ws.Add(it2.WatchCh())
+	go func() {
+		w := db.Txn(true)
+		_ = w.Insert("rows", &row{ID: "zz", Group: "g9"})
+		w.Commit()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ws.WatchCtx(ctx); err != nil {
+		t.Fatalf("WatchCtx: %v", err)
+	}
+	db.watch.mu.Lock()
+	left := len(db.watch.watches)
+	db.watch.mu.Unlock()
+	if left != 0 {
+		t.Fatalf("%d watches left after they fired", left)
+	}
+}

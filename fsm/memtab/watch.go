@@ -1,0 +1,133 @@
+package memtab
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// watchRegistry holds the channels blocking readers wait on, one per
+// (table, index, prefix) anyone asked about. A channel exists only while
+// someone may be waiting: commits close and drop the ones whose range they
+// changed, and channels left unfired for maxWatchAge are closed too (a
+// spurious wake-up only makes the reader read again), so the registry never
+// grows with the data.
+type watchRegistry struct {
+	mu      sync.Mutex
+	watches map[watchKey]*watchEntry
+	swept   time.Time
+}
+
+type watchKey struct {
+	table, index int
+	prefix       string
+}
+
+type watchEntry struct {
+	ch      chan struct{}
+	created time.Time
+}
+
+const maxWatchAge = 10 * time.Minute
+
+var closedCh = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// register returns the channel for a range read from version seen. If seen
+// is no longer the published version, a commit may already have changed the
+// range unseen, so the reader gets a closed channel and reads again.
+func (w *watchRegistry) register(pub *atomic.Pointer[root], seen *root, ti, ii int, prefix string) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if pub.Load() != seen {
+		return closedCh
+	}
+	if w.watches == nil {
+		w.watches = make(map[watchKey]*watchEntry)
+	}
+	k := watchKey{table: ti, index: ii, prefix: prefix}
+	e, ok := w.watches[k]
+	if !ok {
+		e = &watchEntry{ch: make(chan struct{}), created: time.Now()}
+		w.watches[k] = e
+	}
+	return e.ch
+}
+
+// publish makes next the published version and fires the watches whose
+// range a change falls in, under the registry lock, so no reader registers
+// against a version between the two.
+func (w *watchRegistry) publish(pub *atomic.Pointer[root], next *root, changes []change) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	pub.Store(next)
+	if len(w.watches) == 0 {
+		return
+	}
+	for k, e := range w.watches {
+		if fires(k, changes) {
+			close(e.ch)
+			delete(w.watches, k)
+		}
+	}
+	if now := time.Now(); now.Sub(w.swept) > time.Minute {
+		w.swept = now
+		for k, e := range w.watches {
+			if now.Sub(e.created) > maxWatchAge {
+				close(e.ch)
+				delete(w.watches, k)
+			}
+		}
+	}
+}
+
+func fires(k watchKey, changes []change) bool {
+	for _, c := range changes {
+		if c.table == k.table && c.index == k.index && hasPrefix(c.key, k.prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// WatchSet is a set of channels to wait on together.
+type WatchSet map[<-chan struct{}]struct{}
+
+// NewWatchSet returns an empty set.
+func NewWatchSet() WatchSet { return make(WatchSet) }
+
+// Add adds ch (nil is ignored).
+func (s WatchSet) Add(ch <-chan struct{}) {
+	if s != nil && ch != nil {
+		s[ch] = struct{}{}
+	}
+}
+
+// WatchCtx blocks until one channel fires (nil) or ctx ends (its error).
+func (s WatchSet) WatchCtx(ctx context.Context) error {
+	if len(s) == 0 {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	done := make(chan struct{}, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	for ch := range s {
+		go func() {
+			select {
+			case <-ch:
+				select {
+				case done <- struct{}{}:
+				default:
+				}
+			case <-stop:
+			}
+		}()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
