@@ -2,13 +2,12 @@ package fsm
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/hashicorp/go-memdb"
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm/memtab"
 )
 
 // derivedIDSpace namespaces the IDs Apply invents (evaluations raised by
@@ -19,13 +18,12 @@ var derivedIDSpace = uuid.MustParse("5b0f3c52-8a4e-4c1e-9d57-2f6e0a1c7b39")
 // applyCtx is the state of one write transaction. It is reused across Apply
 // calls (raft applies from one goroutine).
 type applyCtx struct {
-	txn *memdb.Txn
+	txn *memtab.Txn
 	// base is the state before this transaction. Point lookups read base
-	// plus written (the rows this transaction wrote), not txn: memdb drops
-	// an index's cache of copied nodes whenever the write transaction reads
-	// it, and re-copying the tree paths on the next insert costs more than
-	// the write itself.
-	base    *memdb.Txn
+	// plus written (the rows this transaction wrote), not txn: a range read
+	// in a write transaction makes memtab copy the tree it walks, and the
+	// next insert then copies its path again.
+	base    *memtab.Txn
 	written map[rowKey]any // nil value: deleted
 	index   uint64
 
@@ -40,12 +38,12 @@ type applyCtx struct {
 	writes  int
 	changed [tableCount]bool
 	rows    [tableCount]int
-	// nextSeq caches the next history sequence number of jobs written in this
-	// transaction.
-	nextSeq map[string]uint64
 
 	// ev collects what the observer hears once the entry is committed.
 	ev events
+
+	// codec freezes the rows that end in this transaction (frozen.go).
+	codec *blobCodec
 
 	// injectFailure, set only by tests, fails a command after it has
 	// written, to exercise the rollback path no real command reaches.
@@ -71,7 +69,7 @@ func (e *events) reset(m eventMark) {
 	e.evals, e.nodes, e.freed = e.evals[:m.evals], e.nodes[:m.nodes], e.freed[:m.freed]
 }
 
-func (ac *applyCtx) begin(db *memdb.MemDB, index uint64) {
+func (ac *applyCtx) begin(db *memtab.MemDB, index uint64) {
 	ac.txn = db.Txn(true)
 	ac.base = db.Txn(false)
 	clear(ac.written)
@@ -79,7 +77,6 @@ func (ac *applyCtx) begin(db *memdb.MemDB, index uint64) {
 	ac.writes = 0
 	ac.changed = [tableCount]bool{}
 	ac.rows = [tableCount]int{}
-	clear(ac.nextSeq)
 }
 
 func (ac *applyCtx) abort() {
@@ -92,6 +89,9 @@ func (ac *applyCtx) abort() {
 // commit records the applied index (and, per changed table, its index and
 // row count) and commits.
 func (ac *applyCtx) commit() error {
+	if err := ac.freeze(); err != nil {
+		return err
+	}
 	for t := tableJobs; t < tableCount; t++ {
 		if t == tableIndex || !ac.changed[t] {
 			continue
@@ -110,6 +110,78 @@ func (ac *applyCtx) commit() error {
 	}
 	ac.txn.Commit()
 	ac.txn = nil
+	return nil
+}
+
+// freeze replaces the rows written in this transaction that have ended
+// with their frozen form: terminal jobs with their history (and history
+// written later to an ended job), terminal executions. It depends only on
+// the rows' final state, so every replica freezes the same rows. A row that
+// cannot be encoded stays hot.
+func (ac *applyCtx) freeze() error {
+	if ac.codec == nil {
+		return nil
+	}
+	for k, v := range ac.written {
+		var err error
+		var frozen any
+		switch r := v.(type) {
+		case *jobRecord:
+			if r.frozen != nil || !r.Job.State.StateType.IsTerminal() {
+				continue
+			}
+			if err := ac.freezeHistoryOf(k.id); err != nil {
+				return err
+			}
+			frozen, err = freezeJob(ac.codec, r)
+		case *execRecord:
+			if r.frozen != nil || !r.Execution.IsTerminal() {
+				continue
+			}
+			frozen, err = freezeExec(ac.codec, r)
+		case *historyRecord:
+			if r.frozen != nil {
+				continue
+			}
+			job, ok, jerr := ac.job(r.JobID)
+			if jerr != nil {
+				return jerr
+			}
+			if !ok || !job.head().State.IsTerminal() {
+				continue
+			}
+			frozen, err = freezeHistory(ac.codec, r)
+		default:
+			continue
+		}
+		if err != nil {
+			continue // stays hot; reads and snapshots handle both forms
+		}
+		if err := ac.txn.Insert(k.table.String(), frozen); err != nil {
+			return fmt.Errorf("freeze %s row %s: %w", k.table, k.id, err)
+		}
+		ac.written[k] = frozen
+	}
+	return nil
+}
+
+// freezeHistoryOf freezes the history of a job that ends in this
+// transaction, unless it was written here (the loop in freeze reaches it).
+func (ac *applyCtx) freezeHistoryOf(jobID string) error {
+	if _, ok := ac.written[rowKey{tableHistory, jobID}]; ok {
+		return nil
+	}
+	h, ok, err := lookup[*historyRecord](ac.base, tableHistory, "id", jobID)
+	if err != nil || !ok || h.frozen != nil {
+		return err
+	}
+	frozen, err := freezeHistory(ac.codec, h)
+	if err != nil {
+		return nil
+	}
+	if err := ac.txn.Insert(tableHistory.String(), frozen); err != nil {
+		return fmt.Errorf("freeze history of %s: %w", jobID, err)
+	}
 	return nil
 }
 
@@ -240,7 +312,7 @@ func (ac *applyCtx) putJob(r *jobRecord, isNew bool) error {
 	if isNew {
 		r.CreateIndex = ac.index
 	}
-	return ac.put(tableJobs, r.Job.ID, r, isNew)
+	return ac.put(tableJobs, r.head().ID, r, isNew)
 }
 
 // putExecution writes an execution and notes capacity it frees.
@@ -248,12 +320,12 @@ func (ac *applyCtx) putExecution(r *execRecord, old *execRecord) error {
 	r.ModifyIndex = ac.index
 	if old == nil {
 		r.CreateIndex = ac.index
-	} else if !old.Execution.IsTerminal() && r.Execution.IsTerminal() {
+	} else if !old.head().Terminal && r.Execution.IsTerminal() {
 		ac.ev.freed = append(ac.ev.freed, r.Execution.NodeID)
 	}
 	var before *api.Execution
 	if old != nil {
-		before = old.Execution
+		before = old.exec()
 	}
 	if err := adjustUsage(ac.txn, before, r.Execution); err != nil {
 		return err
@@ -302,31 +374,28 @@ func pendingEval(id string, job *api.Job, trigger string, now int64) *api.Evalua
 // newHistory notes that a job created in this transaction has no events
 // yet (job IDs are never reused), sparing appendHistory its lookup.
 func (ac *applyCtx) newHistory(jobID string) {
-	if ac.nextSeq == nil {
-		ac.nextSeq = make(map[string]uint64)
+	if ac.written == nil {
+		ac.written = make(map[rowKey]any)
 	}
-	ac.nextSeq[jobID] = 1
+	ac.written[rowKey{tableHistory, jobID}] = nil
 }
 
-// appendHistory stores ev as the job's next event.
+// appendHistory stores ev as the job's next event: the job's history row is
+// replaced by one with the event appended (readers may hold the old slice).
 func (ac *applyCtx) appendHistory(ev *api.JobHistory) error {
-	seq, ok := ac.nextSeq[ev.JobID]
-	if !ok {
-		// Not cached means not written in this transaction: base is current.
-		it, err := ac.base.ReverseLowerBound(tableHistory.String(), "id", ev.JobID, uint64(math.MaxUint64))
-		if err != nil {
-			return fmt.Errorf("read history of %s: %w", ev.JobID, err)
-		}
-		seq = 1
-		if last, ok := it.Next().(*historyRecord); ok && last.Event.JobID == ev.JobID {
-			seq = last.Seq + 1
-		}
-		if ac.nextSeq == nil {
-			ac.nextSeq = make(map[string]uint64)
+	old, ok, err := row[*historyRecord](ac, tableHistory, ev.JobID)
+	if err != nil {
+		return err
+	}
+	var prev []*api.JobHistory
+	if ok {
+		if prev, err = old.events(); err != nil {
+			return err
 		}
 	}
-	ac.nextSeq[ev.JobID] = seq + 1
-	return ac.put(tableHistory, "", &historyRecord{Seq: seq, Event: ev}, true)
+	events := make([]*api.JobHistory, len(prev), len(prev)+1)
+	copy(events, prev)
+	return ac.put(tableHistory, ev.JobID, &historyRecord{JobID: ev.JobID, Events: append(events, ev)}, !ok)
 }
 
 func (ac *applyCtx) jobEvent(job *api.Job, prev api.JobStateType, comment string) error {

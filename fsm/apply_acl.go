@@ -3,8 +3,8 @@ package fsm
 import (
 	"fmt"
 
-	"github.com/hashicorp/go-memdb"
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm/memtab"
 )
 
 // ACL commands carry explicit type numbers, apart from the iota list in
@@ -269,8 +269,8 @@ func tokenKey(f func(b []byte, r *aclTokenRecord) ([]byte, bool)) func(any) ([]b
 	}
 }
 
-func aclTableSchemas() []*memdb.TableSchema {
-	return []*memdb.TableSchema{
+func aclTableSchemas() []*memtab.TableSchema {
+	return []*memtab.TableSchema{
 		{
 			Name: tableACLTokens.String(),
 			Indexes: indexes(

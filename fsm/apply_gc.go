@@ -3,8 +3,8 @@ package fsm
 import (
 	"fmt"
 
-	"github.com/hashicorp/go-memdb"
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm/memtab"
 )
 
 // jobGCScanFactor bounds how many terminal jobs one sweep may look at, as a
@@ -25,7 +25,7 @@ func (ac *applyCtx) jobGC(req *JobGCRequest) (*JobGCResult, error) {
 	scanned := 0
 	for raw := it.Next(); raw != nil; raw = it.Next() {
 		r, ok := raw.(*jobRecord)
-		if !ok || r.Job.ModifyTime >= req.Before {
+		if !ok || r.head().ModifyTime >= req.Before {
 			break // the index is in end-time order
 		}
 		if req.Limit > 0 && (len(victims) >= req.Limit || scanned >= jobGCScanFactor*req.Limit) {
@@ -33,7 +33,7 @@ func (ac *applyCtx) jobGC(req *JobGCRequest) (*JobGCResult, error) {
 			break
 		}
 		scanned++
-		active, err := hasActiveExecution(ac.txn, r.Job.ID)
+		active, err := hasActiveExecution(ac.txn, r.head().ID)
 		if err != nil {
 			return nil, err
 		}
@@ -41,7 +41,7 @@ func (ac *applyCtx) jobGC(req *JobGCRequest) (*JobGCResult, error) {
 			victims = append(victims, r)
 		}
 	}
-	// Delete after the walk: memdb iterators must not see their own writes.
+	// Delete after the walk, so the walk sees the state it started from.
 	for _, r := range victims {
 		if err := ac.removeJob(r); err != nil {
 			return nil, err
@@ -51,13 +51,13 @@ func (ac *applyCtx) jobGC(req *JobGCRequest) (*JobGCResult, error) {
 	return res, nil
 }
 
-func hasActiveExecution(txn *memdb.Txn, jobID string) (bool, error) {
+func hasActiveExecution(txn *memtab.Txn, jobID string) (bool, error) {
 	it, err := txn.Get(tableExecutions.String(), "job", jobID)
 	if err != nil {
 		return false, fmt.Errorf("list executions of %s: %w", jobID, err)
 	}
 	for raw := it.Next(); raw != nil; raw = it.Next() {
-		if e, ok := raw.(*execRecord); ok && !e.Execution.IsTerminal() {
+		if e, ok := raw.(*execRecord); ok && !e.head().Terminal {
 			return true, nil
 		}
 	}
@@ -66,13 +66,13 @@ func hasActiveExecution(txn *memdb.Txn, jobID string) (bool, error) {
 
 // removeJob deletes a job, its executions, its history and its evaluations.
 func (ac *applyCtx) removeJob(r *jobRecord) error {
-	id := r.Job.ID
+	id := r.head().ID
 	execs, err := rowsOf[*execRecord](ac.txn, tableExecutions, "job", id)
 	if err != nil {
 		return err
 	}
 	for _, e := range execs {
-		if err := ac.remove(tableExecutions, e.Execution.ID, e); err != nil {
+		if err := ac.remove(tableExecutions, e.head().ID, e); err != nil {
 			return err
 		}
 	}
@@ -103,7 +103,7 @@ func (ac *applyCtx) removeJob(r *jobRecord) error {
 }
 
 // rowsOf gathers the rows of table whose index starts with prefix args.
-func rowsOf[T any](txn *memdb.Txn, table tableID, index string, args ...any) ([]T, error) {
+func rowsOf[T any](txn *memtab.Txn, table tableID, index string, args ...any) ([]T, error) {
 	it, err := txn.Get(table.String(), index, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s by %s: %w", table, index, err)

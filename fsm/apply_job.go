@@ -1,6 +1,8 @@
 package fsm
 
 import (
+	"strings"
+
 	"github.com/shoal-io/shoal/api"
 )
 
@@ -52,7 +54,10 @@ func (ac *applyCtx) jobRegister(req *JobRegisterRequest) (*JobRegisterResult, er
 		return nil, err
 	}
 	if req.IdempotencyToken != "" {
-		tok := &tokenRecord{Token: req.IdempotencyToken, JobID: job.ID, EvalID: req.EvalID, Expiry: req.TokenExpiry}
+		// Copies: a decoded command's strings share its entry's buffer, and
+		// a token row outlives the job row for up to a day.
+		tok := &tokenRecord{Token: strings.Clone(req.IdempotencyToken), JobID: strings.Clone(job.ID),
+			EvalID: strings.Clone(req.EvalID), Expiry: req.TokenExpiry}
 		if err := ac.put(tableTokens, tok.Token, tok, prior == nil); err != nil {
 			return nil, err
 		}
@@ -68,7 +73,7 @@ func (ac *applyCtx) jobStop(req *JobStopRequest) (*JobStopResult, error) {
 	if !ok {
 		return nil, jobNotFound(req.JobID)
 	}
-	switch state := rec.Job.State.StateType; state {
+	switch state := rec.head().State; state {
 	case api.JobStateTypeStopped:
 		return &JobStopResult{}, nil
 	case api.JobStateTypeCompleted, api.JobStateTypeFailed:
@@ -85,7 +90,7 @@ func (ac *applyCtx) jobStop(req *JobStopRequest) (*JobStopResult, error) {
 			"evaluation already exists: %s", req.EvalID)
 	}
 
-	job := *rec.Job
+	job := *rec.job()
 	prev := job.State.StateType
 	job.State = api.State[api.JobStateType]{StateType: api.JobStateTypeStopped, Message: req.Reason}
 	job.Revision++

@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"errors"
+	"reflect"
 	"strconv"
 	"testing"
 
@@ -134,7 +135,7 @@ func TestJobStop(t *testing.T) {
 				if tt.state == api.JobStateTypeCompleted && r.Err.Error() != "cannot stop job j-1 in state Completed" {
 					t.Fatalf("message %q", r.Err)
 				}
-				if h.job("j-1") != before {
+				if !reflect.DeepEqual(h.job("j-1"), before) {
 					t.Fatal("a rejected stop changed the job")
 				}
 				return
@@ -145,7 +146,7 @@ func TestJobStop(t *testing.T) {
 			}
 			after := h.job("j-1")
 			if !tt.wantEval {
-				if res.EvalID != "" || after != before || len(h.history("j-1")) != historyBefore {
+				if res.EvalID != "" || !reflect.DeepEqual(after, before) || len(h.history("j-1")) != historyBefore {
 					t.Fatalf("stopping a stopped job changed something: %+v", res)
 				}
 				if evals, _, _ := h.obs.take(); len(evals) != 0 {

@@ -41,7 +41,7 @@ func (ac *applyCtx) daemonJoinEvals() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	jobs := collect(it, func(r *jobRecord) *api.Job { return r.Job }, nil)
+	jobs := collect(it, func(r *jobRecord) *api.Job { return r.job() }, nil)
 	var ids []string
 	for _, job := range jobs {
 		eval, err := ac.newEval(job, api.EvalTriggerNodeJoin)
@@ -95,7 +95,7 @@ func (ac *applyCtx) failNodeExecutions(req *NodeStatusRequest) ([]string, error)
 	var jobIDs []string
 	seen := make(map[string]bool)
 	for _, old := range active {
-		e := *old.Execution
+		e := *old.exec()
 		if err := ac.setComputeState(&e, api.State[api.ExecutionStateType]{StateType: api.ExecutionStateFailed, Message: msg}); err != nil {
 			return nil, err
 		}
@@ -114,10 +114,10 @@ func (ac *applyCtx) failNodeExecutions(req *NodeStatusRequest) ([]string, error)
 		if err != nil {
 			return nil, err
 		}
-		if !ok || rec.Job.State.StateType.IsTerminal() {
+		if !ok || rec.head().State.IsTerminal() {
 			continue
 		}
-		eval, err := ac.newEval(rec.Job, api.EvalTriggerNodeLost)
+		eval, err := ac.newEval(rec.job(), api.EvalTriggerNodeLost)
 		if err != nil {
 			return nil, err
 		}

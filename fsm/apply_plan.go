@@ -15,10 +15,10 @@ func (ac *applyCtx) planApply(p *Plan) (*PlanResult, error) {
 		// The job is gone: nothing is left to do for its evaluations.
 		return &PlanResult{Stale: true}, ac.planEvalStatuses(p)
 	}
-	if rec.Job.Revision != p.JobRevision {
+	job := rec.job()
+	if job.Revision != p.JobRevision {
 		return &PlanResult{Stale: true}, nil
 	}
-	job := rec.Job
 	res := &PlanResult{}
 
 	if err := ac.planPlacements(p, job, res); err != nil {
@@ -207,7 +207,7 @@ func (ac *applyCtx) planUpdate(p *Plan, u *ExecutionUpdate) (bool, error) {
 	if err != nil || !ok {
 		return false, err
 	}
-	cur := old.Execution
+	cur := old.exec()
 	if cur.JobID != p.JobID || cur.ComputeState.StateType != u.ExpectedComputeState {
 		return false, nil
 	}
@@ -243,7 +243,7 @@ func (ac *applyCtx) planUpdate(p *Plan, u *ExecutionUpdate) (bool, error) {
 
 func (ac *applyCtx) planJobState(rec *jobRecord, s *api.State[api.JobStateType]) error {
 	// Earlier parts of the plan do not touch the job row, so rec is current.
-	job := *rec.Job
+	job := *rec.job()
 	switch {
 	case s.StateType != job.State.StateType:
 		prev := job.State.StateType

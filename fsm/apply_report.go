@@ -71,24 +71,24 @@ func (ac *applyCtx) executionReport(req *ExecutionReportRequest) (*ExecutionRepo
 			ignore(u.ExecutionID, fmt.Sprintf("execution %s not found", u.ExecutionID))
 			continue
 		}
-		if reason := reportIgnoreReason(req.NodeID, old.Execution, u.ComputeState); reason != "" {
+		if reason := reportIgnoreReason(req.NodeID, old.exec(), u.ComputeState); reason != "" {
 			ignore(u.ExecutionID, reason)
 			continue
 		}
-		jobRec, jobOK, err := ac.job(old.Execution.JobID)
+		jobRec, jobOK, err := ac.job(old.head().JobID)
 		if err != nil {
 			return nil, err
 		}
-		if err := ac.applyReport(old, u, jobOK && jobRec.Job.IsLongRunning()); err != nil {
+		if err := ac.applyReport(old, u, jobOK && jobRec.job().IsLongRunning()); err != nil {
 			return nil, err
 		}
 		res.Applied++
-		if jobOK && !jobRec.Job.State.StateType.IsTerminal() && !seen[jobRec.Job.ID] {
+		if jobOK && !jobRec.head().State.IsTerminal() && !seen[jobRec.head().ID] {
 			if seen == nil {
 				seen = make(map[string]bool)
 			}
-			seen[jobRec.Job.ID] = true
-			touched = append(touched, jobRec.Job.ID)
+			seen[jobRec.head().ID] = true
+			touched = append(touched, jobRec.head().ID)
 		}
 	}
 	for _, id := range touched {
@@ -96,7 +96,7 @@ func (ac *applyCtx) executionReport(req *ExecutionReportRequest) (*ExecutionRepo
 		if err != nil {
 			return nil, err
 		}
-		eval, err := ac.newEval(rec.Job, api.EvalTriggerExecUpdate)
+		eval, err := ac.newEval(rec.job(), api.EvalTriggerExecUpdate)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +106,7 @@ func (ac *applyCtx) executionReport(req *ExecutionReportRequest) (*ExecutionRepo
 }
 
 func (ac *applyCtx) applyReport(old *execRecord, u *api.ExecutionUpdate, longRunning bool) error {
-	e := *old.Execution
+	e := *old.exec()
 	state := api.State[api.ExecutionStateType]{StateType: u.ComputeState, Message: u.Message}
 	if state.StateType == api.ExecutionStateCompleted && longRunning {
 		// Services and daemons run until stopped: ending on its own is a

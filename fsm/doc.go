@@ -1,5 +1,5 @@
 // Package fsm owns the Raft state machine: command encoding, Apply, Snapshot,
-// Restore, and the state store (go-memdb tables and indexes) with its read
+// Restore, and the state store (memtab tables and indexes, frozen rows) with its read
 // queries.
 //
 // Every replica applies the same log entries to its own store, so Apply only

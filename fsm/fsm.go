@@ -60,7 +60,9 @@ func New(cfg Config) *FSM {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &FSM{logger: logger, store: newStore()}
+	f := &FSM{logger: logger, store: newStore()}
+	f.ac.codec = f.store.codec
+	return f
 }
 
 // State returns the store Apply writes to.
@@ -230,7 +232,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 // Restore would accept it. Operators' uploads are checked with it before they
 // go through Raft, where a bad one would fail on every replica.
 func (f *FSM) CheckSnapshot(r io.Reader) error {
-	if _, _, err := readSnapshot(r); err != nil {
+	if _, _, err := readSnapshot(r, f.store.codec); err != nil {
 		return fmt.Errorf("check snapshot: %w", err)
 	}
 	return nil
@@ -239,7 +241,7 @@ func (f *FSM) CheckSnapshot(r io.Reader) error {
 // Restore replaces the whole state with a snapshot's.
 func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	db, index, err := readSnapshot(rc)
+	db, index, err := readSnapshot(rc, f.store.codec)
 	if err != nil {
 		return fmt.Errorf("restore snapshot: %w", err)
 	}

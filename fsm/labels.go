@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/hashicorp/go-memdb"
-	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm/memtab"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 )
@@ -20,22 +19,22 @@ const labelIndex = "label"
 
 type labelIndexer struct{}
 
-func labelIndexSchema() *memdb.IndexSchema {
-	return &memdb.IndexSchema{Name: labelIndex, Unique: true, AllowMissing: true, Indexer: labelIndexer{}}
+func labelIndexSchema() *memtab.IndexSchema {
+	return &memtab.IndexSchema{Name: labelIndex, Unique: true, AllowMissing: true, Indexer: labelIndexer{}}
 }
 
 func (labelIndexer) FromObject(obj any) (bool, [][]byte, error) {
 	r, ok := obj.(*jobRecord)
-	if !ok || len(r.Job.Labels) == 0 {
+	if !ok {
 		return false, nil, nil
 	}
-	j := r.Job
-	keys := make([][]byte, 0, len(j.Labels))
-	for k, v := range j.Labels {
+	j := r.head()
+	var keys [][]byte
+	r.eachLabel(func(k, v string) {
 		b := make([]byte, 0, len(k)+len(v)+len(j.ID)+11)
 		keys = append(keys, appendString(appendInt64(appendString(appendString(b, k), v), j.CreateTime), j.ID))
-	}
-	return true, keys, nil
+	})
+	return len(keys) > 0, keys, nil
 }
 
 // FromArgs takes key, value and optionally create time and job ID (a start
@@ -92,9 +91,9 @@ const labelScanCap = 20000
 
 // labelIterator iterates the jobs carrying key=value in create order, from
 // the cursor when one is given.
-func (t *ReadTxn) labelIterator(key, value string, reverse bool, cur *jobCursor) (memdb.ResultIterator, error) {
+func (t *ReadTxn) labelIterator(key, value string, reverse bool, cur *jobCursor) (memtab.ResultIterator, error) {
 	table := tableJobs.String()
-	var it memdb.ResultIterator
+	var it memtab.ResultIterator
 	var err error
 	switch {
 	case cur == nil && !reverse:
@@ -123,7 +122,7 @@ func (t *ReadTxn) labelIterator(key, value string, reverse bool, cur *jobCursor)
 // (it lies behind the cursor or was yielded): either way it is not further
 // along than the last row yielded.
 type labelBound struct {
-	it         memdb.ResultIterator
+	it         memtab.ResultIterator
 	key, value string
 	reverse    bool
 	time       int64
@@ -137,7 +136,7 @@ func (b *labelBound) Next() any {
 	if !ok {
 		return nil
 	}
-	j := r.Job
+	j := r.head()
 	c := cmp.Compare(j.CreateTime, b.time)
 	if c == 0 {
 		c = cmp.Compare(j.ID, b.id)
@@ -146,12 +145,12 @@ func (b *labelBound) Next() any {
 		c = -c
 	}
 	if c <= 0 {
-		if c == 0 && j.Labels[b.key] == b.value {
+		if v, has := r.labelSet().Lookup(b.key); c == 0 && has && v == b.value {
 			return r // the cursor's own row: ListJobs skips it
 		}
 		return nil
 	}
-	if v, has := j.Labels[b.key]; !has || v != b.value {
+	if v, has := r.labelSet().Lookup(b.key); !has || v != b.value {
 		return nil
 	}
 	b.time, b.id = j.CreateTime, j.ID
@@ -160,7 +159,7 @@ func (b *labelBound) Next() any {
 
 // jobsWithLabel gathers the jobs carrying key=value in order, from after the
 // cursor, or reports false when more than labelScanCap carry the label.
-func (t *ReadTxn) jobsWithLabel(key, value, order string, reverse bool, cur *jobCursor) (memdb.ResultIterator, bool, error) {
+func (t *ReadTxn) jobsWithLabel(key, value, order string, reverse bool, cur *jobCursor) (memtab.ResultIterator, bool, error) {
 	it, err := t.labelIterator(key, value, false, nil)
 	if err != nil {
 		return nil, false, err
@@ -176,16 +175,16 @@ func (t *ReadTxn) jobsWithLabel(key, value, order string, reverse bool, cur *job
 	if reverse {
 		dir = -1
 	}
-	slices.SortFunc(rows, func(a, b *jobRecord) int { return dir * compareJobs(order, a.Job, b.Job) })
+	slices.SortFunc(rows, func(a, b *jobRecord) int { return dir * compareJobs(order, a.head(), b.head()) })
 	if cur != nil {
-		at := &api.Job{ID: cur.ID, CreateTime: cur.Time, ModifyTime: cur.Time}
-		n, _ := slices.BinarySearchFunc(rows, at, func(r *jobRecord, at *api.Job) int { return dir * compareJobs(order, r.Job, at) })
+		at := jobHead{ID: cur.ID, CreateTime: cur.Time, ModifyTime: cur.Time}
+		n, _ := slices.BinarySearchFunc(rows, at, func(r *jobRecord, at jobHead) int { return dir * compareJobs(order, r.head(), at) })
 		rows = rows[n:]
 	}
 	return &sliceIterator{rows: rows}, true, nil
 }
 
-// sliceIterator serves gathered rows as a memdb iterator.
+// sliceIterator serves gathered rows as a memtab iterator.
 type sliceIterator struct {
 	rows []*jobRecord
 }
@@ -202,7 +201,7 @@ func (s *sliceIterator) Next() any {
 }
 
 // compareJobs orders jobs as the list order's index does.
-func compareJobs(order string, a, b *api.Job) int {
+func compareJobs(order string, a, b jobHead) int {
 	switch order {
 	case orderCreate:
 		if c := cmp.Compare(a.CreateTime, b.CreateTime); c != 0 {

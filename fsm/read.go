@@ -5,15 +5,15 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/go-memdb"
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm/memtab"
 )
 
 // ReadTxn is a consistent, read-only view of the state at one applied index.
 // Every object it returns is shared with the store: never modify one (copy
 // it first). A ReadTxn only reads, so goroutines may share one.
 type ReadTxn struct {
-	txn *memdb.Txn
+	txn *memtab.Txn
 	// abandon is closed when a snapshot restore replaces the state this view
 	// reads, so watchers wake and read the new state.
 	abandon <-chan struct{}
@@ -73,7 +73,7 @@ func (t *ReadTxn) Job(id string) (*api.Job, error) {
 	if !ok {
 		return nil, jobNotFound(id)
 	}
-	return r.Job, nil
+	return r.job(), nil
 }
 
 // ResolveJob returns the job with this ID or, failing that, the only job
@@ -83,7 +83,7 @@ func (t *ReadTxn) ResolveJob(idOrPrefix string) (*api.Job, error) {
 	if idOrPrefix == "" {
 		return nil, api.BadRequestf("missing job ID")
 	}
-	rec, err := resolve[*jobRecord](t.txn, tableJobs, idOrPrefix, func(r *jobRecord) string { return r.Job.ID })
+	rec, err := resolve[*jobRecord](t.txn, tableJobs, idOrPrefix, func(r *jobRecord) string { return r.head().ID })
 	if err != nil {
 		var amb *ambiguousError
 		if errors.As(err, &amb) {
@@ -94,7 +94,7 @@ func (t *ReadTxn) ResolveJob(idOrPrefix string) (*api.Job, error) {
 	if rec == nil {
 		return nil, jobNotFound(idOrPrefix)
 	}
-	return rec.Job, nil
+	return rec.job(), nil
 }
 
 // Node returns the node with exactly this ID (api.ErrNotFound when missing).
@@ -193,7 +193,7 @@ func (e *ambiguousError) Error() string { return "ambiguous prefix " + e.prefix 
 
 // resolve finds the row whose ID is id, or the only one starting with it (nil
 // when none).
-func resolve[T any](txn *memdb.Txn, tab tableID, id string, idOf func(T) string) (T, error) {
+func resolve[T any](txn *memtab.Txn, tab tableID, id string, idOf func(T) string) (T, error) {
 	var zero T
 	if r, ok, err := lookup[T](txn, tab, "id", id); err != nil || ok {
 		return r, err

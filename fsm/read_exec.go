@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/hashicorp/go-memdb"
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm/memtab"
 )
 
 // Execution returns an execution (api.ErrNotFound when missing).
@@ -17,7 +17,7 @@ func (t *ReadTxn) Execution(id string) (*api.Execution, error) {
 	if !ok {
 		return nil, api.NotFoundf(api.ComponentJobStore, "execution not found: %s", id)
 	}
-	return r.Execution, nil
+	return r.exec(), nil
 }
 
 // ExecutionModifyIndex returns the raft index of the execution's last change
@@ -68,7 +68,7 @@ func (t *ReadTxn) ExecutionsByNode(nodeID string) ([]*api.Execution, error) {
 // ExecutionsByNodeSince returns the executions of nodeID modified after index
 // since (since 0: all its non-terminal ones), and adds to ws (when not nil) a
 // channel that fires when any execution of that node changes.
-func (t *ReadTxn) ExecutionsByNodeSince(nodeID string, since uint64, ws memdb.WatchSet) ([]*api.Execution, error) {
+func (t *ReadTxn) ExecutionsByNodeSince(nodeID string, since uint64, ws memtab.WatchSet) ([]*api.Execution, error) {
 	table := tableExecutions.String()
 	if ws != nil {
 		it, err := t.txn.Get(table, "node_modify", nodeID)
@@ -92,10 +92,10 @@ func (t *ReadTxn) ExecutionsByNodeSince(nodeID string, since uint64, ws memdb.Wa
 	out := make([]*api.Execution, 0, 4)
 	for raw := it.Next(); raw != nil; raw = it.Next() {
 		r, ok := raw.(*execRecord)
-		if !ok || r.Execution.NodeID != nodeID {
+		if !ok || r.head().NodeID != nodeID {
 			break
 		}
-		out = append(out, r.Execution)
+		out = append(out, r.exec())
 	}
 	return out, nil
 }
@@ -117,8 +117,8 @@ func (t *ReadTxn) NodeUsage(nodeID string) (allocated api.Resources, running, en
 
 // nodeAllocated is what a node's active executions hold; Apply uses it too,
 // within its write transaction.
-func nodeAllocated(txn *memdb.Txn, nodeID string) (api.Resources, error) {
+func nodeAllocated(txn *memtab.Txn, nodeID string) (api.Resources, error) {
 	return readUsage(txn, nodeID).resources(), nil
 }
 
-func execOf(r *execRecord) *api.Execution { return r.Execution }
+func execOf(r *execRecord) *api.Execution { return r.exec() }

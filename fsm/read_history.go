@@ -1,12 +1,11 @@
 package fsm
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-memdb"
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm/memtab"
 )
 
 // HistoryQuery filters and pages a job's history.
@@ -49,23 +48,27 @@ func (t *ReadTxn) History(jobID string, q HistoryQuery) ([]*api.JobHistory, stri
 		}
 		after = c.Seq
 	}
-	if _, err := t.Job(jobID); err != nil {
+	if _, ok, err := lookup[*jobRecord](t.txn, tableJobs, "id", jobID); err != nil {
+		return nil, "", err
+	} else if !ok {
+		return nil, "", jobNotFound(jobID)
+	}
+	rec, ok, err := lookup[*historyRecord](t.txn, tableHistory, "id", jobID)
+	if err != nil {
 		return nil, "", err
 	}
-	it, err := t.txn.LowerBound(tableHistory.String(), "id", jobID, after+1)
-	if err != nil {
-		return nil, "", fmt.Errorf("read history of %s: %w", jobID, err)
+	var all []*api.JobHistory
+	if ok {
+		if all, err = rec.events(); err != nil {
+			return nil, "", err
+		}
 	}
 	since := time.Unix(q.Since, 0)
-	events := make([]*api.JobHistory, 0, 16)
+	events := make([]*api.JobHistory, 0, min(len(all), 16))
 	var lastSeq uint64
 	more := false
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		r, ok := raw.(*historyRecord)
-		if !ok || r.Event.JobID != jobID {
-			break
-		}
-		ev := r.Event
+	for i := min(after, uint64(len(all))); i < uint64(len(all)); i++ {
+		ev := all[i]
 		if (only != api.JobHistoryTypeUndefined && ev.Type != only) ||
 			!strings.HasPrefix(ev.ExecutionID, q.ExecutionID) ||
 			!strings.HasPrefix(ev.NodeID, q.NodeID) ||
@@ -77,7 +80,7 @@ func (t *ReadTxn) History(jobID string, q HistoryQuery) ([]*api.JobHistory, stri
 			break
 		}
 		events = append(events, ev)
-		lastSeq = r.Seq
+		lastSeq = i + 1
 	}
 	next := ""
 	if more {
@@ -88,7 +91,7 @@ func (t *ReadTxn) History(jobID string, q HistoryQuery) ([]*api.JobHistory, stri
 
 // WatchJob adds to ws a channel that fires when the job, its executions or
 // its history change (or the state is replaced by a restore).
-func (t *ReadTxn) WatchJob(jobID string, ws memdb.WatchSet) {
+func (t *ReadTxn) WatchJob(jobID string, ws memtab.WatchSet) {
 	if ws == nil {
 		return
 	}

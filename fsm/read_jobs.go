@@ -3,8 +3,8 @@ package fsm
 import (
 	"fmt"
 
-	"github.com/hashicorp/go-memdb"
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm/memtab"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -75,7 +75,7 @@ func (t *ReadTxn) ListJobs(q JobQuery) ([]*api.Job, string, error) {
 	// nsGrouped: the iterator holds the namespace's rows together, so the
 	// first row of another namespace ends the page.
 	nsGrouped := order == orderCreate
-	var it memdb.ResultIterator
+	var it memtab.ResultIterator
 	if key, value, ok := equalityLabel(q.Selector); ok && !matchAll {
 		nsGrouped = false
 		if order == orderCreate {
@@ -99,7 +99,7 @@ func (t *ReadTxn) ListJobs(q JobQuery) ([]*api.Job, string, error) {
 		if !ok {
 			continue
 		}
-		j := r.Job
+		j := r.head()
 		if ns != "" && j.Namespace != ns {
 			if nsGrouped {
 				break // ns_create holds the namespace's rows together: we are past them
@@ -109,14 +109,14 @@ func (t *ReadTxn) ListJobs(q JobQuery) ([]*api.Job, string, error) {
 		if cur != nil && cur.isAt(order, j) {
 			continue
 		}
-		if !matchAll && !q.Selector.Matches(labels.Set(j.Labels)) {
+		if !matchAll && !q.Selector.Matches(r.labelSet()) {
 			continue
 		}
 		if q.Limit > 0 && len(jobs) == q.Limit {
 			more = true
 			break
 		}
-		jobs = append(jobs, j)
+		jobs = append(jobs, r.job())
 	}
 	next := ""
 	if more {
@@ -135,7 +135,7 @@ func (t *ReadTxn) ListJobs(q JobQuery) ([]*api.Job, string, error) {
 
 // isAt reports whether j sits exactly at the cursor's key (the last row of
 // the previous page).
-func (c *jobCursor) isAt(order string, j *api.Job) bool {
+func (c *jobCursor) isAt(order string, j jobHead) bool {
 	switch order {
 	case orderCreate:
 		return j.CreateTime == c.Time && j.ID == c.ID
@@ -147,7 +147,7 @@ func (c *jobCursor) isAt(order string, j *api.Job) bool {
 
 // jobIterator positions an iterator on the index of the order (namespaced
 // when ns is set) at the start of the page.
-func (t *ReadTxn) jobIterator(order, ns string, reverse bool, cur *jobCursor) (memdb.ResultIterator, error) {
+func (t *ReadTxn) jobIterator(order, ns string, reverse bool, cur *jobCursor) (memtab.ResultIterator, error) {
 	index := order
 	switch order {
 	case orderCreate:
@@ -161,7 +161,7 @@ func (t *ReadTxn) jobIterator(order, ns string, reverse bool, cur *jobCursor) (m
 		args = append(args, ns)
 	}
 	table := tableJobs.String()
-	var it memdb.ResultIterator
+	var it memtab.ResultIterator
 	var err error
 	switch {
 	case cur == nil && !reverse:

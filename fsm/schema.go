@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/hashicorp/go-memdb"
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm/memtab"
 )
 
 // tableID numbers the tables. The numbers are part of the snapshot format and
@@ -51,24 +51,22 @@ const appliedKey = "applied"
 
 // Records wrap the api objects with the bookkeeping the store needs, so the
 // wire types stay exactly upstream's. Records are immutable once inserted.
+// Job is nil when the row is frozen (frozen.go): read it with job() and the
+// indexed fields with head().
 type jobRecord struct {
 	Job         *api.Job `json:"Job"`
 	CreateIndex uint64   `json:"CreateIndex"`
 	ModifyIndex uint64   `json:"ModifyIndex"`
+	frozen      *frozenJob
 }
 
+// Execution is nil when the row is frozen: read it with exec() and the
+// indexed fields with head().
 type execRecord struct {
 	Execution   *api.Execution `json:"Execution"`
 	CreateIndex uint64         `json:"CreateIndex"`
 	ModifyIndex uint64         `json:"ModifyIndex"`
-}
-
-// historyRecord is one event of a job. Seq numbers a job's events from 1; the
-// next one is found from the last stored event, so appending an execution
-// event never rewrites the job row.
-type historyRecord struct {
-	Seq   uint64          `json:"Seq"`
-	Event *api.JobHistory `json:"Event"`
+	frozen      *frozenExec
 }
 
 type nodeRecord struct {
@@ -110,7 +108,7 @@ const (
 	partUint64
 )
 
-// keyIndexer is a memdb indexer built from a key function instead of
+// keyIndexer is a memtab indexer built from a key function instead of
 // reflection: Apply runs on every replica for every write, and reflection
 // based indexers cost several allocations per field.
 type keyIndexer struct {
@@ -126,7 +124,7 @@ func (k *keyIndexer) FromObject(obj any) (bool, []byte, error) {
 	return ok, b, nil
 }
 
-// FromArgs accepts a leading subset of the key parts, which memdb's Get then
+// FromArgs accepts a leading subset of the key parts, which memtab's Get then
 // treats as a prefix and LowerBound as a start key.
 func (k *keyIndexer) FromArgs(args ...any) ([]byte, error) { return k.encode(args, false) }
 
@@ -168,35 +166,35 @@ func (k *keyIndexer) encode(args []any, openLast bool) ([]byte, error) {
 	return b, nil
 }
 
-func index(name string, k *keyIndexer) *memdb.IndexSchema {
+func index(name string, k *keyIndexer) *memtab.IndexSchema {
 	// Every key ends in the row's own ID, so keys are unique by construction
-	// and memdb need not append the ID again.
-	return &memdb.IndexSchema{Name: name, Unique: true, Indexer: k}
+	// and memtab stores each key once.
+	return &memtab.IndexSchema{Name: name, Unique: true, Indexer: k}
 }
 
-func optionalIndex(name string, k *keyIndexer) *memdb.IndexSchema {
+func optionalIndex(name string, k *keyIndexer) *memtab.IndexSchema {
 	s := index(name, k)
 	s.AllowMissing = true
 	return s
 }
 
-func jobKey(f func(b []byte, j *api.Job) []byte) func(any) ([]byte, bool) {
+func jobKey(f func(b []byte, j jobHead) []byte) func(any) ([]byte, bool) {
 	return func(obj any) ([]byte, bool) {
 		r, ok := obj.(*jobRecord)
 		if !ok {
 			return nil, false
 		}
-		return f(make([]byte, 0, 64), r.Job), true
+		return f(make([]byte, 0, 64), r.head()), true
 	}
 }
 
-func execKey(f func(b []byte, r *execRecord) []byte) func(any) ([]byte, bool) {
+func execKey(f func(b []byte, e execHead, r *execRecord) []byte) func(any) ([]byte, bool) {
 	return func(obj any) ([]byte, bool) {
 		r, ok := obj.(*execRecord)
 		if !ok {
 			return nil, false
 		}
-		return f(make([]byte, 0, 96), r), true
+		return f(make([]byte, 0, 96), r.head(), r), true
 	}
 }
 
@@ -220,43 +218,51 @@ var (
 	strUint    = []keyPart{partString, partUint64}
 )
 
-func schema() *memdb.DBSchema {
-	tables := []*memdb.TableSchema{
+func schema() *memtab.DBSchema {
+	tables := []*memtab.TableSchema{
 		{
 			Name: tableJobs.String(),
 			Indexes: indexes(
-				index("id", &keyIndexer{parts: strID, partialPrefix: true, key: jobKey(func(b []byte, j *api.Job) []byte {
+				index("id", &keyIndexer{parts: strID, partialPrefix: true, key: jobKey(func(b []byte, j jobHead) []byte {
 					return appendString(b, j.ID)
 				})}),
-				index("create", &keyIndexer{parts: timeID, key: jobKey(func(b []byte, j *api.Job) []byte {
+				index("create", &keyIndexer{parts: timeID, key: jobKey(func(b []byte, j jobHead) []byte {
 					return appendString(appendInt64(b, j.CreateTime), j.ID)
 				})}),
-				index("modify", &keyIndexer{parts: timeID, key: jobKey(func(b []byte, j *api.Job) []byte {
+				index("modify", &keyIndexer{parts: timeID, key: jobKey(func(b []byte, j jobHead) []byte {
 					return appendString(appendInt64(b, j.ModifyTime), j.ID)
 				})}),
 				// Namespace listings in the default order; other orders with a
 				// namespace filter scan the global index (rare, and every job
 				// index costs every write).
-				index("ns_create", &keyIndexer{parts: strTimeID, key: jobKey(func(b []byte, j *api.Job) []byte {
+				index("ns_create", &keyIndexer{parts: strTimeID, key: jobKey(func(b []byte, j jobHead) []byte {
 					return appendString(appendInt64(appendString(b, j.Namespace), j.CreateTime), j.ID)
 				})}),
 				// Live jobs by type: a joining node needs the active daemon
 				// jobs without a scan of every job ever submitted.
 				optionalIndex("live_type", &keyIndexer{parts: strStr, key: func(obj any) ([]byte, bool) {
 					r, ok := obj.(*jobRecord)
-					if !ok || r.Job.State.StateType.IsTerminal() {
+					if !ok {
 						return nil, false
 					}
-					return appendString(appendString(make([]byte, 0, 64), r.Job.Type), r.Job.ID), true
+					h := r.head()
+					if h.State.IsTerminal() {
+						return nil, false
+					}
+					return appendString(appendString(make([]byte, 0, 64), h.Type), h.ID), true
 				}}),
 				// Terminal jobs by when they ended: retention walks it oldest
 				// first and stops at the first job too young to go.
 				optionalIndex("terminal", &keyIndexer{parts: timeID, key: func(obj any) ([]byte, bool) {
 					r, ok := obj.(*jobRecord)
-					if !ok || !r.Job.State.StateType.IsTerminal() {
+					if !ok {
 						return nil, false
 					}
-					return appendString(appendInt64(make([]byte, 0, 48), r.Job.ModifyTime), r.Job.ID), true
+					h := r.head()
+					if !h.State.IsTerminal() {
+						return nil, false
+					}
+					return appendString(appendInt64(make([]byte, 0, 48), h.ModifyTime), h.ID), true
 				}}),
 				labelIndexSchema(),
 			),
@@ -264,26 +270,29 @@ func schema() *memdb.DBSchema {
 		{
 			Name: tableExecutions.String(),
 			Indexes: indexes(
-				index("id", &keyIndexer{parts: strID, partialPrefix: true, key: execKey(func(b []byte, r *execRecord) []byte {
-					return appendString(b, r.Execution.ID)
+				index("id", &keyIndexer{parts: strID, partialPrefix: true, key: execKey(func(b []byte, e execHead, _ *execRecord) []byte {
+					return appendString(b, e.ID)
 				})}),
-				index("job", &keyIndexer{parts: strTimeID, key: execKey(func(b []byte, r *execRecord) []byte {
-					e := r.Execution
+				index("job", &keyIndexer{parts: strTimeID, key: execKey(func(b []byte, e execHead, _ *execRecord) []byte {
 					return appendString(appendInt64(appendString(b, e.JobID), e.CreateTime), e.ID)
 				})}),
 				// A node's executions by modify index: the compute long poll
 				// asks for what changed after the index it last saw.
-				index("node_modify", &keyIndexer{parts: strUintStr, key: execKey(func(b []byte, r *execRecord) []byte {
-					return appendString(appendUint64(appendString(b, r.Execution.NodeID), r.ModifyIndex), r.Execution.ID)
+				index("node_modify", &keyIndexer{parts: strUintStr, key: execKey(func(b []byte, e execHead, r *execRecord) []byte {
+					return appendString(appendUint64(appendString(b, e.NodeID), r.ModifyIndex), e.ID)
 				})}),
 				// Only non-terminal executions: what holds capacity on a node,
 				// found without walking the node's whole history.
 				optionalIndex("active", &keyIndexer{parts: strStr, key: func(obj any) ([]byte, bool) {
 					r, ok := obj.(*execRecord)
-					if !ok || r.Execution.IsTerminal() {
+					if !ok {
 						return nil, false
 					}
-					return appendString(appendString(make([]byte, 0, 96), r.Execution.NodeID), r.Execution.ID), true
+					e := r.head()
+					if e.Terminal {
+						return nil, false
+					}
+					return appendString(appendString(make([]byte, 0, 96), e.NodeID), e.ID), true
 				}}),
 			),
 		},
@@ -304,12 +313,12 @@ func schema() *memdb.DBSchema {
 		{
 			Name: tableHistory.String(),
 			Indexes: indexes(
-				index("id", &keyIndexer{parts: strUint, key: func(obj any) ([]byte, bool) {
+				index("id", &keyIndexer{parts: strID, key: func(obj any) ([]byte, bool) {
 					r, ok := obj.(*historyRecord)
 					if !ok {
 						return nil, false
 					}
-					return appendUint64(appendString(make([]byte, 0, 64), r.Event.JobID), r.Seq), true
+					return appendString(make([]byte, 0, 48), r.JobID), true
 				}}),
 			),
 		},
@@ -359,15 +368,15 @@ func schema() *memdb.DBSchema {
 	}
 	tables = append(tables, usageTableSchema())
 	tables = append(tables, aclTableSchemas()...)
-	s := &memdb.DBSchema{Tables: make(map[string]*memdb.TableSchema, len(tables))}
+	s := &memtab.DBSchema{Tables: make(map[string]*memtab.TableSchema, len(tables))}
 	for _, t := range tables {
 		s.Tables[t.Name] = t
 	}
 	return s
 }
 
-func indexes(list ...*memdb.IndexSchema) map[string]*memdb.IndexSchema {
-	m := make(map[string]*memdb.IndexSchema, len(list))
+func indexes(list ...*memtab.IndexSchema) map[string]*memtab.IndexSchema {
+	m := make(map[string]*memtab.IndexSchema, len(list))
 	for _, ix := range list {
 		m[ix.Name] = ix
 	}
@@ -376,10 +385,10 @@ func indexes(list ...*memdb.IndexSchema) map[string]*memdb.IndexSchema {
 
 // newDB builds an empty database. The schema is static, so an error here is
 // a bug that the package tests catch.
-func newDB() *memdb.MemDB {
-	db, err := memdb.NewMemDB(schema())
+func newDB() *memtab.MemDB {
+	db, err := memtab.NewMemDB(schema())
 	if err != nil {
-		panic(fmt.Sprintf("fsm: invalid memdb schema: %v", err))
+		panic(fmt.Sprintf("fsm: invalid memtab schema: %v", err))
 	}
 	return db
 }

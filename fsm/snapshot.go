@@ -8,17 +8,26 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
-	"github.com/hashicorp/go-memdb"
 	"github.com/hashicorp/raft"
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm/memtab"
 )
 
-// Snapshot format: one JSON header line {"Format":1,"Index":N}, then one frame
-// per row — its table number (one byte), the length of its JSON as a uvarint,
-// the JSON — tables in table order, rows in key order, and a 0 byte at the
-// end so a truncated snapshot is detected.
-const snapshotFormat = 1
+// Snapshot format: one JSON header line {"Format":2,"Index":N}, then one frame
+// per row — its table number (one byte), the length of its payload as a
+// uvarint, the payload — tables in table order, rows in key order, and a 0
+// byte at the end so a truncated snapshot is detected. A row's payload is its
+// JSON, or, for a frozen row, its table number has frozenFrame set and the
+// payload is the frozen row itself (frozen_codec.go).
+//
+// Format 1 (before frozen rows and one history row per job) is still read:
+// its history has a row per event, {"Seq":n,"Event":{…}}, in order.
+const (
+	snapshotFormat   = 2
+	snapshotFormatV1 = 1
+)
 
 // maxRecordSize bounds one row so a corrupt length cannot make Restore
 // allocate without limit.
@@ -30,7 +39,7 @@ type snapshotHeader struct {
 }
 
 type snapshot struct {
-	txn   *memdb.Txn
+	txn   *memtab.Txn
 	index uint64
 }
 
@@ -46,7 +55,7 @@ func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 
 func (s *snapshot) Release() {}
 
-func writeSnapshot(w io.Writer, txn *memdb.Txn, index uint64) error {
+func writeSnapshot(w io.Writer, txn *memtab.Txn, index uint64) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	header, err := json.Marshal(snapshotHeader{Format: snapshotFormat, Index: index})
 	if err != nil {
@@ -64,7 +73,7 @@ func writeSnapshot(w io.Writer, txn *memdb.Txn, index uint64) error {
 // writeTables writes every row of every table (the index table only when
 // withIndex is set) as frames, then the end mark. The digest hashes exactly
 // these bytes, without the index table.
-func writeTables(w io.Writer, txn *memdb.Txn, withIndex bool) error {
+func writeTables(w io.Writer, txn *memtab.Txn, withIndex bool) error {
 	var prefix [1 + binary.MaxVarintLen64]byte
 	for t := tableJobs; t < tableCount; t++ {
 		if t == tableIndex && !withIndex {
@@ -74,12 +83,16 @@ func writeTables(w io.Writer, txn *memdb.Txn, withIndex bool) error {
 		if err != nil {
 			return fmt.Errorf("read %s: %w", t, err)
 		}
+		var buf []byte
 		for raw := it.Next(); raw != nil; raw = it.Next() {
-			b, err := json.Marshal(raw)
-			if err != nil {
+			tb := byte(t)
+			b, frozen := encodeFrozen(buf[:0], raw)
+			if frozen {
+				buf, tb = b, tb|frozenFrame
+			} else if b, err = json.Marshal(raw); err != nil {
 				return fmt.Errorf("encode %s row: %w", t, err)
 			}
-			prefix[0] = byte(t)
+			prefix[0] = tb
 			n := 1 + binary.PutUvarint(prefix[1:], uint64(len(b)))
 			if _, err := w.Write(prefix[:n]); err != nil {
 				return err
@@ -95,8 +108,9 @@ func writeTables(w io.Writer, txn *memdb.Txn, withIndex bool) error {
 
 var errTruncated = errors.New("snapshot is truncated")
 
-// readSnapshot builds a new database from a snapshot stream.
-func readSnapshot(r io.Reader) (*memdb.MemDB, uint64, error) {
+// readSnapshot builds a new database from a snapshot stream; frozen rows
+// keep codec for reading.
+func readSnapshot(r io.Reader, codec *blobCodec) (*memtab.MemDB, uint64, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	line, err := br.ReadBytes('\n')
 	if err != nil {
@@ -106,8 +120,8 @@ func readSnapshot(r io.Reader) (*memdb.MemDB, uint64, error) {
 	if err := json.Unmarshal(line, &h); err != nil {
 		return nil, 0, fmt.Errorf("read header: %w", err)
 	}
-	if h.Format != snapshotFormat {
-		return nil, 0, fmt.Errorf("unknown snapshot format %d (this binary reads format %d)", h.Format, snapshotFormat)
+	if h.Format != snapshotFormat && h.Format != snapshotFormatV1 {
+		return nil, 0, fmt.Errorf("unknown snapshot format %d (this binary reads formats %d and %d)", h.Format, snapshotFormatV1, snapshotFormat)
 	}
 
 	db := newDB()
@@ -115,6 +129,7 @@ func readSnapshot(r io.Reader) (*memdb.MemDB, uint64, error) {
 	defer txn.Abort()
 	var rows [tableCount]int
 	var buf []byte
+	v1History := &v1HistoryRows{}
 	for {
 		tb, err := br.ReadByte()
 		if err != nil {
@@ -123,7 +138,11 @@ func readSnapshot(r io.Reader) (*memdb.MemDB, uint64, error) {
 		if tb == 0 {
 			break
 		}
-		t := tableID(tb)
+		frozen := tb&frozenFrame != 0 && h.Format != snapshotFormatV1
+		t := tableID(tb &^ frozenFrame)
+		if !frozen {
+			t = tableID(tb)
+		}
 		if t >= tableCount {
 			return nil, 0, fmt.Errorf("unknown table %d in snapshot", tb)
 		}
@@ -141,9 +160,20 @@ func readSnapshot(r io.Reader) (*memdb.MemDB, uint64, error) {
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return nil, 0, unexpectedEOF(err)
 		}
-		rec, err := decodeRow(t, buf)
+		var rec any
+		switch {
+		case frozen:
+			rec, err = decodeFrozen(codec, t, buf)
+		case t == tableHistory && h.Format == snapshotFormatV1:
+			rec, err = v1History.add(buf)
+		default:
+			rec, err = decodeRow(t, buf)
+		}
 		if err != nil {
 			return nil, 0, err
+		}
+		if rec == nil {
+			continue // a v1 event added to its job's row
 		}
 		if err := txn.Insert(t.String(), rec); err != nil {
 			return nil, 0, fmt.Errorf("load %s row: %w", t, err)
@@ -182,7 +212,7 @@ func decodeRow(t tableID, b []byte) (any, error) {
 		rec, ok = new(api.Evaluation), func() bool { return true }
 	case tableHistory:
 		r := new(historyRecord)
-		rec, ok = r, func() bool { return r.Event != nil }
+		rec, ok = r, func() bool { return r.JobID != "" && !slices.Contains(r.Events, nil) }
 	case tableNodes:
 		r := new(nodeRecord)
 		rec, ok = r, func() bool { return r.Node != nil }
@@ -206,7 +236,7 @@ func decodeRow(t tableID, b []byte) (any, error) {
 
 // fixIndexRows recounts every table's rows (the counts are derived, so a
 // restore heals them) and checks the applied index matches the header.
-func fixIndexRows(txn *memdb.Txn, rows [tableCount]int, index uint64) error {
+func fixIndexRows(txn *memtab.Txn, rows [tableCount]int, index uint64) error {
 	for t := tableJobs; t < tableCount; t++ {
 		if t == tableIndex {
 			continue
@@ -270,4 +300,31 @@ func RebaseSnapshot(data []byte, minIndex uint64) ([]byte, uint64, error) {
 	out := make([]byte, 0, len(header)+len(data)-nl)
 	out = append(out, header...)
 	return append(out, data[nl:]...), h.Index, nil
+}
+
+// v1HistoryRows turns format 1's history, a row per event in (job, seq)
+// order, into a row per job: the event goes into the current job's row
+// (returned, so it is stored once and then grown in place before the
+// transaction commits), or starts the next job's.
+type v1HistoryRows struct {
+	cur *historyRecord
+}
+
+func (v *v1HistoryRows) add(b []byte) (any, error) {
+	var old struct {
+		Seq   uint64          `json:"Seq"`
+		Event *api.JobHistory `json:"Event"`
+	}
+	if err := json.Unmarshal(b, &old); err != nil {
+		return nil, fmt.Errorf("decode history row: %w", err)
+	}
+	if old.Event == nil || old.Event.JobID == "" {
+		return nil, fmt.Errorf("decode history row: empty row")
+	}
+	if v.cur != nil && v.cur.JobID == old.Event.JobID {
+		v.cur.Events = append(v.cur.Events, old.Event)
+		return nil, nil
+	}
+	v.cur = &historyRecord{JobID: old.Event.JobID, Events: []*api.JobHistory{old.Event}}
+	return v.cur, nil
 }

@@ -146,7 +146,7 @@ func TestRestoreRejectsBadSnapshots(t *testing.T) {
 		want string
 	}{
 		{"empty", nil, "header"},
-		{"future format", []byte(strings.Replace(string(good), `"Format":1`, `"Format":2`, 1)), "unknown snapshot format 2"},
+		{"future format", []byte(strings.Replace(string(good), `"Format":2`, `"Format":3`, 1)), "unknown snapshot format 3"},
 		{"truncated", good[:len(good)-10], "truncated"},
 		{"no end mark", good[:len(good)-1], "truncated"},
 		{"unknown table", append(append([]byte{}, header...), 99, 2, '{', '}', 0), "unknown table"},

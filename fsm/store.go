@@ -6,10 +6,10 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/hashicorp/go-memdb"
+	"github.com/shoal-io/shoal/fsm/memtab"
 )
 
-// Store is the replicated state: go-memdb tables that only the FSM writes,
+// Store is the replicated state: memtab tables that only the FSM writes,
 // read by anyone through consistent snapshots (Txn).
 type Store struct {
 	// state is swapped whole by Restore; readers holding the old one keep a
@@ -21,15 +21,17 @@ type Store struct {
 	// advanced is closed (and cleared) whenever the applied index moves;
 	// created only when someone waits, so Apply pays nothing otherwise.
 	advanced chan struct{}
+	// codec compresses and decompresses frozen rows (frozen.go).
+	codec *blobCodec
 }
 
 type storeState struct {
-	db      *memdb.MemDB
+	db      *memtab.MemDB
 	abandon chan struct{}
 }
 
 func newStore() *Store {
-	s := &Store{}
+	s := &Store{codec: newBlobCodec()}
 	s.state.Store(&storeState{db: newDB(), abandon: make(chan struct{})})
 	return s
 }
@@ -72,7 +74,7 @@ func (s *Store) WaitForIndex(ctx context.Context, index uint64) error {
 	}
 }
 
-func (s *Store) db() *memdb.MemDB { return s.state.Load().db }
+func (s *Store) db() *memtab.MemDB { return s.state.Load().db }
 
 // setApplied publishes index after its changes are committed, so a reader
 // that sees the index also sees the state.
@@ -89,14 +91,14 @@ func (s *Store) setApplied(index uint64) {
 
 // replace swaps in a restored database and wakes everyone watching the old
 // one.
-func (s *Store) replace(db *memdb.MemDB, index uint64) {
+func (s *Store) replace(db *memtab.MemDB, index uint64) {
 	old := s.state.Swap(&storeState{db: db, abandon: make(chan struct{})})
 	close(old.abandon)
 	s.setApplied(index)
 }
 
 // lookup returns the row of table whose index matches args exactly.
-func lookup[T any](txn *memdb.Txn, table tableID, index string, args ...any) (T, bool, error) {
+func lookup[T any](txn *memtab.Txn, table tableID, index string, args ...any) (T, bool, error) {
 	var zero T
 	raw, err := txn.First(table.String(), index, args...)
 	if err != nil {
@@ -113,7 +115,7 @@ func lookup[T any](txn *memdb.Txn, table tableID, index string, args ...any) (T,
 }
 
 // collect drains an iterator, keeping the rows keep accepts (nil keeps all).
-func collect[T any, R any](it memdb.ResultIterator, conv func(T) R, keep func(T) bool) []R {
+func collect[T any, R any](it memtab.ResultIterator, conv func(T) R, keep func(T) bool) []R {
 	out := make([]R, 0, 4)
 	for raw := it.Next(); raw != nil; raw = it.Next() {
 		v, ok := raw.(T)
@@ -125,7 +127,7 @@ func collect[T any, R any](it memdb.ResultIterator, conv func(T) R, keep func(T)
 	return out
 }
 
-func readIndexRecord(txn *memdb.Txn, name string) (*indexRecord, error) {
+func readIndexRecord(txn *memtab.Txn, name string) (*indexRecord, error) {
 	r, ok, err := lookup[*indexRecord](txn, tableIndex, "id", name)
 	if err != nil || !ok {
 		return &indexRecord{Table: name}, err

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-memdb"
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm/memtab"
 )
 
 // watchTimeout bounds waits for events that must happen; it is never
@@ -83,7 +83,7 @@ func TestExecutionsByNodeSince(t *testing.T) {
 	}
 
 	view := h.txn()
-	ws := memdb.NewWatchSet()
+	ws := memtab.NewWatchSet()
 	since := view.Index()
 	if got, _ := view.ExecutionsByNodeSince("n-1", since, ws); len(got) != 0 {
 		t.Fatalf("nothing changed since %d, got %v", since, ids(got))
@@ -136,7 +136,7 @@ func TestWatchJob(t *testing.T) {
 	}
 	for _, c := range changes {
 		t.Run(c.name, func(t *testing.T) {
-			ws := memdb.NewWatchSet()
+			ws := memtab.NewWatchSet()
 			h.txn().WatchJob("j-1", ws)
 			c.apply()
 			ctx, cancel := context.WithTimeout(context.Background(), watchTimeout)

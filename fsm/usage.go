@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/hashicorp/go-memdb"
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm/memtab"
 )
 
 // The usage table holds, per node, what its active executions hold and how
@@ -29,8 +29,8 @@ type usageRecord struct {
 	Enqueued int
 }
 
-func usageTableSchema() *memdb.TableSchema {
-	return &memdb.TableSchema{
+func usageTableSchema() *memtab.TableSchema {
+	return &memtab.TableSchema{
 		Name: usageTable,
 		Indexes: indexes(index("id", &keyIndexer{parts: strID, key: func(obj any) ([]byte, bool) {
 			r, ok := obj.(*usageRecord)
@@ -91,7 +91,7 @@ func (u usageRecord) resources() api.Resources {
 
 // adjustUsage moves an execution's contribution from its old state to its
 // new one.
-func adjustUsage(txn *memdb.Txn, old, cur *api.Execution) error {
+func adjustUsage(txn *memtab.Txn, old, cur *api.Execution) error {
 	before, after := contribution(old), contribution(cur)
 	if before == after && (old == nil || cur == nil || old.NodeID == cur.NodeID) {
 		return nil
@@ -107,7 +107,7 @@ func adjustUsage(txn *memdb.Txn, old, cur *api.Execution) error {
 	return nil
 }
 
-func changeUsage(txn *memdb.Txn, nodeID string, delta usageRecord, sign int) error {
+func changeUsage(txn *memtab.Txn, nodeID string, delta usageRecord, sign int) error {
 	u := readUsage(txn, nodeID)
 	u.NodeID = nodeID
 	u.add(delta, sign)
@@ -117,7 +117,7 @@ func changeUsage(txn *memdb.Txn, nodeID string, delta usageRecord, sign int) err
 	return nil
 }
 
-func readUsage(txn *memdb.Txn, nodeID string) usageRecord {
+func readUsage(txn *memtab.Txn, nodeID string) usageRecord {
 	raw, err := txn.First(usageTable, "id", nodeID)
 	if err != nil || raw == nil {
 		return usageRecord{}
@@ -126,7 +126,7 @@ func readUsage(txn *memdb.Txn, nodeID string) usageRecord {
 }
 
 // rebuildUsage derives the whole usage table from the active executions.
-func rebuildUsage(txn *memdb.Txn) error {
+func rebuildUsage(txn *memtab.Txn) error {
 	if _, err := txn.DeleteAll(usageTable, "id"); err != nil {
 		return fmt.Errorf("clear usage: %w", err)
 	}
@@ -137,7 +137,7 @@ func rebuildUsage(txn *memdb.Txn) error {
 	totals := map[string]*usageRecord{}
 	for raw := it.Next(); raw != nil; raw = it.Next() {
 		r := raw.(*execRecord)
-		if r.Execution.IsTerminal() {
+		if r.head().Terminal {
 			continue
 		}
 		u := totals[r.Execution.NodeID]

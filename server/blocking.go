@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/hashicorp/go-memdb"
 	"github.com/shoal-io/shoal/api"
 	"github.com/shoal-io/shoal/fsm"
+	"github.com/shoal-io/shoal/fsm/memtab"
 )
 
 // readJob opens the read view a request asked for (see readTxn) and finds
@@ -38,7 +38,7 @@ func (s *Server) readJob(r *http.Request) (*fsm.ReadTxn, *api.Job, error) {
 		if err != nil || minIndex == 0 {
 			return txn, job, err
 		}
-		ws := memdb.NewWatchSet()
+		ws := memtab.NewWatchSet()
 		txn.WatchJob(job.ID, ws)
 		if txn.JobIndex(job.ID) > minIndex {
 			return txn, job, nil

@@ -5,9 +5,9 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/hashicorp/go-memdb"
 	"github.com/shoal-io/shoal/api"
 	"github.com/shoal-io/shoal/fsm"
+	"github.com/shoal-io/shoal/fsm/memtab"
 )
 
 // The compute endpoints are how compute nodes register, learn what to run
@@ -80,7 +80,7 @@ func (s *Server) handleWatchExecutions(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		ws := memdb.NewWatchSet()
+		ws := memtab.NewWatchSet()
 		execs, err := txn.ExecutionsByNodeSince(nodeID, since, ws)
 		if err != nil {
 			s.writeError(w, r, err)

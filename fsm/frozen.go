@@ -1,0 +1,293 @@
+package fsm
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/shoal-io/shoal/api"
+)
+
+// Frozen records. A job that has ended (and an execution that has ended, and
+// the history of an ended job) will be read rarely and changed almost never,
+// yet it is what the store holds by the hundred thousand. Such a row is kept
+// frozen: the few fields indexes and list filters read, plus the rest as
+// zstd-compressed JSON with a dictionary of typical rows (a completed noop
+// job, its execution and its history: about 4 KB of JSON, 300 bytes frozen).
+// Reads decode it on demand; a change decodes it, and the row is frozen
+// again when the transaction commits (applyCtx.freeze).
+//
+// Freezing is decided by the row's own state at commit, so every replica
+// freezes the same rows to the same bytes, and snapshots (and the digest,
+// which hashes snapshot frames) carry frozen rows as they are.
+
+// blobCodec compresses and decompresses frozen rows. EncodeAll and DecodeAll
+// are safe for concurrent use.
+type blobCodec struct {
+	enc *zstd.Encoder
+	dec *zstd.Decoder
+}
+
+// blobDictID names the dictionary inside every blob's frame header: a blob
+// made with another dictionary is refused rather than misread. Change the
+// dictionary only together with this ID (and keep reading the old one).
+const blobDictID = 1
+
+func newBlobCodec() *blobCodec {
+	dict := []byte(frozenDictionary)
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderDictRaw(blobDictID, dict),
+		zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithLowerEncoderMem(true))
+	if err != nil {
+		panic(fmt.Sprintf("fsm: zstd encoder: %v", err)) // static options: a bug the tests catch
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderDictRaw(blobDictID, dict),
+		zstd.WithDecoderConcurrency(0), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxMemory(maxRecordSize))
+	if err != nil {
+		panic(fmt.Sprintf("fsm: zstd decoder: %v", err))
+	}
+	return &blobCodec{enc: enc, dec: dec}
+}
+
+// freeze returns v's JSON compressed, in a slice of exactly its size (it is
+// kept for as long as the row lives).
+func (c *blobCodec) freeze(v any) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clip(c.enc.EncodeAll(raw, make([]byte, 0, len(raw)/3))), nil
+}
+
+func (c *blobCodec) thaw(blob []byte, v any) error {
+	raw, err := c.dec.DecodeAll(blob, nil)
+	if err != nil {
+		return fmt.Errorf("decompress: %w", err)
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// jobHead is what indexes and list filters read of a job, hot or frozen.
+type jobHead struct {
+	ID, Namespace, Type    string
+	State                  api.JobStateType
+	CreateTime, ModifyTime int64
+}
+
+// frozenJob is a terminal job at rest. Labels are kept as sorted key, value
+// pairs so selectors and the label index need no thaw.
+type frozenJob struct {
+	jobHead
+	labels pairLabels
+	blob   []byte
+	codec  *blobCodec
+}
+
+func (r *jobRecord) head() jobHead {
+	if r.frozen != nil {
+		return r.frozen.jobHead
+	}
+	j := r.Job
+	return jobHead{ID: j.ID, Namespace: j.Namespace, Type: j.Type, State: j.State.StateType,
+		CreateTime: j.CreateTime, ModifyTime: j.ModifyTime}
+}
+
+// job returns the job: the stored one when hot (shared: never modify it), a
+// fresh copy when frozen.
+func (r *jobRecord) job() *api.Job {
+	if r.frozen == nil {
+		return r.Job
+	}
+	j := new(api.Job)
+	if err := r.frozen.codec.thaw(r.frozen.blob, j); err != nil {
+		// Only a corrupt process could get here: answer what the head knows.
+		h := r.frozen.jobHead
+		return &api.Job{ID: h.ID, Namespace: h.Namespace, Type: h.Type, CreateTime: h.CreateTime, ModifyTime: h.ModifyTime,
+			State: api.State[api.JobStateType]{StateType: h.State, Message: "stored job is unreadable: " + err.Error()}}
+	}
+	return j
+}
+
+// labelSet returns the job's labels for selectors.
+func (r *jobRecord) labelSet() interface {
+	Has(string) bool
+	Get(string) string
+	Lookup(string) (string, bool)
+} {
+	if r.frozen != nil {
+		return r.frozen.labels
+	}
+	return mapLabels(r.Job.Labels)
+}
+
+type mapLabels map[string]string
+
+func (m mapLabels) Has(k string) bool              { _, ok := m[k]; return ok }
+func (m mapLabels) Get(k string) string            { return m[k] }
+func (m mapLabels) Lookup(k string) (string, bool) { v, ok := m[k]; return v, ok }
+func (p pairLabels) Has(k string) bool             { _, ok := p.Lookup(k); return ok }
+func (p pairLabels) Get(k string) string           { v, _ := p.Lookup(k); return v }
+
+// pairLabels holds labels as key, value, key, value…, keys sorted.
+type pairLabels []string
+
+func (p pairLabels) Lookup(k string) (string, bool) {
+	for i := 0; i+1 < len(p); i += 2 {
+		if p[i] == k {
+			return p[i+1], true
+		}
+	}
+	return "", false
+}
+
+func (r *jobRecord) eachLabel(f func(k, v string)) {
+	if r.frozen != nil {
+		for i := 0; i+1 < len(r.frozen.labels); i += 2 {
+			f(r.frozen.labels[i], r.frozen.labels[i+1])
+		}
+		return
+	}
+	for k, v := range r.Job.Labels {
+		f(k, v)
+	}
+}
+
+func (r *jobRecord) isFrozen() bool { return r.frozen != nil }
+
+// freezeJob returns r frozen (r itself when it is frozen already).
+func freezeJob(c *blobCodec, r *jobRecord) (*jobRecord, error) {
+	if r.frozen != nil {
+		return r, nil
+	}
+	blob, err := c.freeze(r.Job)
+	if err != nil {
+		return nil, fmt.Errorf("freeze job %s: %w", r.Job.ID, err)
+	}
+	// Strings are copied: a decoded command's strings point into its whole
+	// entry's buffer, which a kept string would keep alive.
+	h := r.head()
+	h.ID, h.Namespace, h.Type = strings.Clone(h.ID), intern(h.Namespace), intern(h.Type)
+	f := &frozenJob{jobHead: h, blob: blob, codec: c}
+	if n := len(r.Job.Labels); n > 0 {
+		f.labels = make(pairLabels, 0, 2*n)
+		for _, k := range slices.Sorted(maps.Keys(r.Job.Labels)) {
+			f.labels = append(f.labels, strings.Clone(k), strings.Clone(r.Job.Labels[k]))
+		}
+	}
+	return &jobRecord{frozen: f, CreateIndex: r.CreateIndex, ModifyIndex: r.ModifyIndex}, nil
+}
+
+// execHead is what indexes read of an execution, hot or frozen.
+type execHead struct {
+	ID, JobID, NodeID string
+	CreateTime        int64
+	Terminal          bool
+}
+
+type frozenExec struct {
+	execHead
+	blob  []byte
+	codec *blobCodec
+}
+
+func (r *execRecord) head() execHead {
+	if r.frozen != nil {
+		return r.frozen.execHead
+	}
+	e := r.Execution
+	return execHead{ID: e.ID, JobID: e.JobID, NodeID: e.NodeID, CreateTime: e.CreateTime, Terminal: e.IsTerminal()}
+}
+
+// exec returns the execution: the stored one when hot (shared: never modify
+// it), a fresh copy when frozen.
+func (r *execRecord) exec() *api.Execution {
+	if r.frozen == nil {
+		return r.Execution
+	}
+	e := new(api.Execution)
+	if err := r.frozen.codec.thaw(r.frozen.blob, e); err != nil {
+		h := r.frozen.execHead
+		return &api.Execution{ID: h.ID, JobID: h.JobID, NodeID: h.NodeID, CreateTime: h.CreateTime,
+			ComputeState: api.State[api.ExecutionStateType]{StateType: api.ExecutionStateFailed, Message: "stored execution is unreadable: " + err.Error()}}
+	}
+	return e
+}
+
+func freezeExec(c *blobCodec, r *execRecord) (*execRecord, error) {
+	if r.frozen != nil {
+		return r, nil
+	}
+	blob, err := c.freeze(r.Execution)
+	if err != nil {
+		return nil, fmt.Errorf("freeze execution %s: %w", r.Execution.ID, err)
+	}
+	h := r.head()
+	h.ID, h.JobID, h.NodeID = strings.Clone(h.ID), strings.Clone(h.JobID), strings.Clone(h.NodeID)
+	return &execRecord{frozen: &frozenExec{execHead: h, blob: blob, codec: c},
+		CreateIndex: r.CreateIndex, ModifyIndex: r.ModifyIndex}, nil
+}
+
+// historyRecord holds a job's events in order; an event's sequence number
+// is its position from 1. Hot, Events holds them decoded (and is replaced,
+// never appended to in place: readers may hold the old slice); frozen, blob
+// holds their JSON array.
+type historyRecord struct {
+	JobID  string            `json:"JobID"`
+	Events []*api.JobHistory `json:"Events"`
+	frozen *frozenHistory
+}
+
+type frozenHistory struct {
+	count int
+	blob  []byte
+	codec *blobCodec
+}
+
+func (r *historyRecord) events() ([]*api.JobHistory, error) {
+	if r.frozen == nil {
+		return r.Events, nil
+	}
+	var evs []*api.JobHistory
+	if err := r.frozen.codec.thaw(r.frozen.blob, &evs); err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", r.JobID, err)
+	}
+	return evs, nil
+}
+
+func (r *historyRecord) len() int {
+	if r.frozen != nil {
+		return r.frozen.count
+	}
+	return len(r.Events)
+}
+
+func freezeHistory(c *blobCodec, r *historyRecord) (*historyRecord, error) {
+	if r.frozen != nil {
+		return r, nil
+	}
+	blob, err := c.freeze(r.Events)
+	if err != nil {
+		return nil, fmt.Errorf("freeze history of %s: %w", r.JobID, err)
+	}
+	return &historyRecord{JobID: strings.Clone(r.JobID), frozen: &frozenHistory{count: len(r.Events), blob: blob, codec: c}}, nil
+}
+
+// intern returns the shared copy of the few strings most jobs repeat, so a
+// hundred thousand frozen jobs do not each hold their own "default".
+func intern(s string) string {
+	switch s {
+	case api.DefaultNamespace:
+		return api.DefaultNamespace
+	case api.JobTypeBatch:
+		return api.JobTypeBatch
+	case api.JobTypeService:
+		return api.JobTypeService
+	case api.JobTypeOps:
+		return api.JobTypeOps
+	case api.JobTypeDaemon:
+		return api.JobTypeDaemon
+	}
+	return s
+}
