@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -87,4 +88,35 @@ func BenchmarkApplyPlan1000(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perPlan), "ns/placement")
+}
+
+// BenchmarkStoreFootprint measures the live heap a completed job costs the
+// store: b.N noop jobs, each created, placed, completed and ended, as the
+// scale test's jobs are. B/job is the figure issue 10's budget is about.
+func BenchmarkStoreFootprint(b *testing.B) {
+	h := newHarness(b)
+	h.fsm.SetObserver(nil) // the test observer keeps every evaluation
+	h.registerNode("n-1", cpu(1e6))
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for i := range b.N {
+		id := fmt.Sprintf("j-%08d-c836-45eb-b033-2034b60603ea", i)
+		job := newJob(id, api.JobTypeBatch, h.now())
+		job.Labels = map[string]string{"group": fmt.Sprintf("g%d", i%100)}
+		job.Meta = map[string]string{api.MetaRequesterID: "n-c4b17ddf-3b57-4dd9-9fdc-31a08b8b0001"}
+		ok[JobRegisterResult](h, &JobRegisterRequest{Job: job, EvalID: "ev-" + id, Now: job.CreateTime})
+		ex := fmt.Sprintf("e-%08d-b2aa-45d4-9a1c-af9955a2af1e", i)
+		h.place(id, newExec(ex, id, "n-1", 0.01, api.ExecutionStateBidAccepted))
+		h.report("n-1", api.ExecutionUpdate{ExecutionID: ex, ComputeState: api.ExecutionStateCompleted,
+			RunOutput: &api.RunCommandResult{}})
+		h.setJobState(id, api.JobStateTypeCompleted, "")
+	}
+	b.StopTimer()
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N), "B/job")
+	runtime.KeepAlive(h)
 }

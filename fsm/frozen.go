@@ -256,13 +256,6 @@ func (r *historyRecord) events() ([]*api.JobHistory, error) {
 	return evs, nil
 }
 
-func (r *historyRecord) len() int {
-	if r.frozen != nil {
-		return r.frozen.count
-	}
-	return len(r.Events)
-}
-
 func freezeHistory(c *blobCodec, r *historyRecord) (*historyRecord, error) {
 	if r.frozen != nil {
 		return r, nil

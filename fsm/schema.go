@@ -215,7 +215,6 @@ var (
 	timeID     = []keyPart{partInt64, partString}
 	strStr     = []keyPart{partString, partString}
 	strUintStr = []keyPart{partString, partUint64, partString}
-	strUint    = []keyPart{partString, partUint64}
 )
 
 func schema() *memtab.DBSchema {

@@ -19,7 +19,6 @@ type row struct {
 type fn struct {
 	one  func(r *row) (bool, string)
 	many func(r *row) []string
-	open bool
 }
 
 func (f fn) FromArgs(args ...any) ([]byte, error) {
