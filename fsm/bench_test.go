@@ -2,7 +2,9 @@ package fsm
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -109,14 +111,29 @@ func BenchmarkStoreFootprint(b *testing.B) {
 		ok[JobRegisterResult](h, &JobRegisterRequest{Job: job, EvalID: "ev-" + id, Now: job.CreateTime})
 		ex := fmt.Sprintf("e-%08d-b2aa-45d4-9a1c-af9955a2af1e", i)
 		h.place(id, newExec(ex, id, "n-1", 0.01, api.ExecutionStateBidAccepted))
-		h.report("n-1", api.ExecutionUpdate{ExecutionID: ex, ComputeState: api.ExecutionStateCompleted,
+		res := h.report("n-1", api.ExecutionUpdate{ExecutionID: ex, ComputeState: api.ExecutionStateCompleted,
 			RunOutput: &api.RunCommandResult{}})
-		h.setJobState(id, api.JobStateTypeCompleted, "")
+		// The scheduler's answer to the report: the job completes and the
+		// evaluation the report raised is done (left pending, it would be
+		// counted here though a cluster removes it).
+		plan := &Plan{JobID: id, JobRevision: 1, EvalStatus: api.EvalStatusComplete, Now: h.now(),
+			JobState: &api.State[api.JobStateType]{StateType: api.JobStateTypeCompleted}}
+		if len(res.EvalIDs) > 0 {
+			plan.EvalID, plan.CoalescedEvalIDs = res.EvalIDs[0], res.EvalIDs[1:]
+		}
+		ok[PlanResult](h, plan)
 	}
 	b.StopTimer()
+	if j, err := h.txn().Job(fmt.Sprintf("j-%08d-c836-45eb-b033-2034b60603ea", b.N-1)); err != nil || j.State.StateType != api.JobStateTypeCompleted {
+		b.Fatalf("the last job did not complete: %v %v", j, err)
+	}
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N), "B/job")
+	if f, err := os.Create(os.Getenv("HEAPPROF")); err == nil {
+		_ = pprof.WriteHeapProfile(f)
+		f.Close()
+	}
 	runtime.KeepAlive(h)
 }

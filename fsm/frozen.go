@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/shoal-io/shoal/api"
@@ -29,6 +30,10 @@ import (
 type blobCodec struct {
 	enc *zstd.Encoder
 	dec *zstd.Decoder
+	// scratch holds *[]byte buffers EncodeAll appends to: the output grows
+	// by doubling, and a blob kept in the grown slice would hold up to twice
+	// its size for as long as the row lives.
+	scratch sync.Pool
 }
 
 // blobDictID names the dictionary inside every blob's frame header: a blob
@@ -36,10 +41,15 @@ type blobCodec struct {
 // dictionary only together with this ID (and keep reading the old one).
 const blobDictID = 1
 
+const blobWindow = 64 << 10
+
 func newBlobCodec() *blobCodec {
 	dict := []byte(frozenDictionary)
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderDictRaw(blobDictID, dict),
-		zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithLowerEncoderMem(true))
+		zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithLowerEncoderMem(true),
+		// A row is a few kilobytes: a 64 KiB window loses nothing, and the
+		// default 8 MiB one kept 8 MB of match history per replica.
+		zstd.WithWindowSize(blobWindow))
 	if err != nil {
 		panic(fmt.Sprintf("fsm: zstd encoder: %v", err)) // static options: a bug the tests catch
 	}
@@ -48,7 +58,9 @@ func newBlobCodec() *blobCodec {
 	if err != nil {
 		panic(fmt.Sprintf("fsm: zstd decoder: %v", err))
 	}
-	return &blobCodec{enc: enc, dec: dec}
+	c := &blobCodec{enc: enc, dec: dec}
+	c.scratch.New = func() any { b := make([]byte, 0, 4096); return &b }
+	return c
 }
 
 // freeze returns v's JSON compressed, in a slice of exactly its size (it is
@@ -58,7 +70,13 @@ func (c *blobCodec) freeze(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.Clip(c.enc.EncodeAll(raw, make([]byte, 0, len(raw)/3))), nil
+	scratch := c.scratch.Get().(*[]byte)
+	out := c.enc.EncodeAll(raw, (*scratch)[:0])
+	blob := make([]byte, len(out))
+	copy(blob, out)
+	*scratch = out
+	c.scratch.Put(scratch)
+	return blob, nil
 }
 
 func (c *blobCodec) thaw(blob []byte, v any) error {

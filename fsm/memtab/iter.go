@@ -1,7 +1,5 @@
 package memtab
 
-import "github.com/tidwall/btree"
-
 // ResultIterator walks query results; Next returns nil at the end.
 // WatchCh returns a channel closed when a later commit changes a key in the
 // iterator's range (or the state has already moved on since the Txn was
@@ -17,29 +15,17 @@ type iterator struct {
 	// prefix bounds the walk (Get, GetReverse); a LowerBound walk has none.
 	prefix  string
 	bounded bool
-	reverse bool
-	it      btree.IterG[item]
-	// positioned: the first Next returns the item the seek found.
-	positioned, ok bool
+	cur     cursor
+	ended   bool
 }
 
 func (it *iterator) Next() any {
-	if !it.ok {
+	if it.ended {
 		return nil
 	}
-	if it.positioned {
-		it.positioned = false
-	} else if it.reverse {
-		it.ok = it.it.Prev()
-	} else {
-		it.ok = it.it.Next()
-	}
-	if !it.ok {
-		return nil
-	}
-	cur := it.it.Item()
-	if it.bounded && !hasPrefix(cur.key, it.prefix) {
-		it.ok = false
+	cur, ok := it.cur.next()
+	if !ok || (it.bounded && !hasPrefix(cur.key, it.prefix)) {
+		it.ended = true
 		return nil
 	}
 	return cur.obj
@@ -61,9 +47,10 @@ func (t *Txn) treeFor(ti, ii int) *tree {
 	return tr
 }
 
-func (t *Txn) newIter(ti, ii int, prefix string, bounded, reverse bool) *iterator {
-	return &iterator{t: t, ti: ti, ii: ii, prefix: prefix, bounded: bounded, reverse: reverse,
-		it: t.treeFor(ti, ii).Iter()}
+// newIter starts at from (excluded when skip), or at the end when fromEnd.
+func (t *Txn) newIter(ti, ii int, prefix string, bounded, reverse bool, from string, skip, fromEnd bool) *iterator {
+	return &iterator{t: t, ti: ti, ii: ii, prefix: prefix, bounded: bounded,
+		cur: cursor{tr: t.treeFor(ti, ii), reverse: reverse, from: from, skip: skip, fromEnd: fromEnd}}
 }
 
 // Get walks the rows whose key in index starts with args' key, in key order.
@@ -72,10 +59,7 @@ func (t *Txn) Get(table, index string, args ...any) (ResultIterator, error) {
 	if err != nil {
 		return nil, err
 	}
-	it := t.newIter(ti, ii, key, true, false)
-	it.ok = it.it.Seek(item{key: key})
-	it.positioned = it.ok
-	return it, nil
+	return t.newIter(ti, ii, key, true, false, key, false, false), nil
 }
 
 // GetReverse is Get in descending key order.
@@ -84,14 +68,10 @@ func (t *Txn) GetReverse(table, index string, args ...any) (ResultIterator, erro
 	if err != nil {
 		return nil, err
 	}
-	it := t.newIter(ti, ii, key, true, true)
-	if succ, ok := successor(key); ok && it.it.Seek(item{key: succ}) {
-		it.ok = it.it.Prev()
-	} else {
-		it.ok = it.it.Last()
+	if succ, ok := successor(key); ok {
+		return t.newIter(ti, ii, key, true, true, succ, true, false), nil
 	}
-	it.positioned = it.ok
-	return it, nil
+	return t.newIter(ti, ii, key, true, true, "", false, true), nil
 }
 
 // LowerBound walks every row from the first key ≥ args' key to the end.
@@ -100,10 +80,7 @@ func (t *Txn) LowerBound(table, index string, args ...any) (ResultIterator, erro
 	if err != nil {
 		return nil, err
 	}
-	it := t.newIter(ti, ii, "", false, false)
-	it.ok = it.it.Seek(item{key: key})
-	it.positioned = it.ok
-	return it, nil
+	return t.newIter(ti, ii, "", false, false, key, false, false), nil
 }
 
 // ReverseLowerBound walks every row from the last key ≤ args' key down to
@@ -113,17 +90,7 @@ func (t *Txn) ReverseLowerBound(table, index string, args ...any) (ResultIterato
 	if err != nil {
 		return nil, err
 	}
-	it := t.newIter(ti, ii, "", false, true)
-	switch {
-	case !it.it.Seek(item{key: key}):
-		it.ok = it.it.Last()
-	case it.it.Item().key == key:
-		it.ok = true
-	default:
-		it.ok = it.it.Prev()
-	}
-	it.positioned = it.ok
-	return it, nil
+	return t.newIter(ti, ii, "", false, true, key, false, false), nil
 }
 
 // First returns the first row Get would, or nil. It reads the Txn's trees in
@@ -133,12 +100,14 @@ func (t *Txn) First(table, index string, args ...any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	it := t.root.trees[ti][ii].Iter()
-	defer it.Release()
-	if !it.Seek(item{key: key}) || !hasPrefix(it.Item().key, key) {
-		return nil, nil
-	}
-	return it.Item().obj, nil
+	var first any
+	t.root.trees[ti][ii].bt.AscendGreaterOrEqual(item{key: key}, func(it item) bool {
+		if hasPrefix(it.key, key) {
+			first = it.obj
+		}
+		return false
+	})
+	return first, nil
 }
 
 // FirstWatch is First with the watch channel of its range.

@@ -5,26 +5,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"github.com/tidwall/btree"
 )
-
-// item is one index entry: the key and the row it leads to. Secondary
-// indexes hold the row too, so a read through them needs no second lookup.
-type item struct {
-	key string
-	obj any
-}
-
-func less(a, b item) bool { return a.key < b.key }
-
-type tree = btree.BTreeG[item]
-
-func newTree() *tree {
-	// One writer at a time and readers only on published copies: the trees
-	// need no locks of their own.
-	return btree.NewBTreeGOptions(less, btree.Options{NoLocks: true, Degree: 32})
-}
 
 // root is one version of every index of every table. A published root is
 // never written again; the writer works on copies (copy-on-write nodes).

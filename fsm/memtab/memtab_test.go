@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -294,4 +296,42 @@ func TestWatch(t *testing.T) {
 	if left != 0 {
 		t.Fatalf("%d watches left after they fired", left)
 	}
+}
+
+// TestReplacedRowsAreReleased: rows inserted in key order and replaced a
+// little later, one commit each (jobs are created in time order and frozen
+// when they end), must not stay reachable from the trees. tidwall/btree kept
+// a quarter of them alive here through the arrays its node splits shared.
+func TestReplacedRowsAreReleased(t *testing.T) {
+	db := testDB(t)
+	const n, lag = 4000, 8
+	var released atomic.Int64
+	id := func(i int) string { return fmt.Sprintf("r%06d", i) }
+	for i := range n + lag {
+		txn := db.Txn(true)
+		if i < n {
+			r := &row{ID: id(i), Group: "g"}
+			runtime.SetFinalizer(r, func(*row) { released.Add(1) })
+			if err := txn.Insert("rows", r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i >= lag {
+			if err := txn.Insert("rows", &row{ID: id(i - lag), Group: "g"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		txn.Commit()
+	}
+	for range 50 {
+		runtime.GC()
+		if released.Load() == n {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := released.Load(); got != n {
+		t.Fatalf("%d of %d replaced rows were released; the rest are still reachable", got, n)
+	}
+	runtime.KeepAlive(db)
 }

@@ -6,7 +6,7 @@
 // keeps every index in an immutable radix tree whose every node and leaf owns
 // a watch channel, about 350–400 bytes per index entry whether or not anyone
 // ever waits, and a stored job has a dozen entries. memtab keeps each index
-// in a copy-on-write B-tree (tidwall/btree) of (key, row) pairs, about 80
+// in a copy-on-write B-tree (google/btree) of (key, row) pairs, about 80
 // bytes per entry, and creates a watch channel only when a reader asks for
 // one (a blocking query), keyed by the prefix it read.
 package memtab
