@@ -16,9 +16,13 @@ const jobGCScanFactor = 4
 // with every row that belongs to them. Open evaluations of such a job go
 // too: a scheduler that still holds one finds the job gone and closes it.
 func (ac *applyCtx) jobGC(req *JobGCRequest) (*JobGCResult, error) {
-	it, err := ac.txn.Get(tableJobs.String(), "terminal")
+	// A terminal job's modify time is when it ended, so walking jobs by
+	// modify time reaches the ones that ended longest ago first. Live jobs
+	// on the way (a service running for days) are passed over without
+	// counting towards the scan bound: there are only as many as run.
+	it, err := ac.txn.Get(tableJobs.String(), "modify")
 	if err != nil {
-		return nil, fmt.Errorf("list terminal jobs: %w", err)
+		return nil, fmt.Errorf("list jobs by modify time: %w", err)
 	}
 	res := &JobGCResult{}
 	var victims []*jobRecord
@@ -26,7 +30,10 @@ func (ac *applyCtx) jobGC(req *JobGCRequest) (*JobGCResult, error) {
 	for raw := it.Next(); raw != nil; raw = it.Next() {
 		r, ok := raw.(*jobRecord)
 		if !ok || r.head().ModifyTime >= req.Before {
-			break // the index is in end-time order
+			break // the index is in modify-time order
+		}
+		if !r.head().State.IsTerminal() {
+			continue
 		}
 		if req.Limit > 0 && (len(victims) >= req.Limit || scanned >= jobGCScanFactor*req.Limit) {
 			res.More = true

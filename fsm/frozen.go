@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unique"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/shoal-io/shoal/api"
@@ -186,7 +187,7 @@ func freezeJob(c *blobCodec, r *jobRecord) (*jobRecord, error) {
 	// Strings are copied: a decoded command's strings point into its whole
 	// entry's buffer, which a kept string would keep alive.
 	h := r.head()
-	h.ID, h.Namespace, h.Type = strings.Clone(h.ID), intern(h.Namespace), intern(h.Type)
+	h.ID, h.Namespace, h.Type = shared(h.ID), intern(h.Namespace), intern(h.Type)
 	f := &frozenJob{jobHead: h, blob: blob, codec: c}
 	if n := len(r.Job.Labels); n > 0 {
 		f.labels = make(pairLabels, 0, 2*n)
@@ -242,7 +243,7 @@ func freezeExec(c *blobCodec, r *execRecord) (*execRecord, error) {
 		return nil, fmt.Errorf("freeze execution %s: %w", r.Execution.ID, err)
 	}
 	h := r.head()
-	h.ID, h.JobID, h.NodeID = strings.Clone(h.ID), strings.Clone(h.JobID), strings.Clone(h.NodeID)
+	h.ID, h.JobID, h.NodeID = strings.Clone(h.ID), shared(h.JobID), shared(h.NodeID)
 	return &execRecord{frozen: &frozenExec{execHead: h, blob: blob, codec: c},
 		CreateIndex: r.CreateIndex, ModifyIndex: r.ModifyIndex}, nil
 }
@@ -282,8 +283,14 @@ func freezeHistory(c *blobCodec, r *historyRecord) (*historyRecord, error) {
 	if err != nil {
 		return nil, fmt.Errorf("freeze history of %s: %w", r.JobID, err)
 	}
-	return &historyRecord{JobID: strings.Clone(r.JobID), frozen: &frozenHistory{count: len(r.Events), blob: blob, codec: c}}, nil
+	return &historyRecord{JobID: shared(r.JobID), frozen: &frozenHistory{count: len(r.Events), blob: blob, codec: c}}, nil
 }
+
+// shared returns a copy of s that rows frozen about the same time share: a
+// job's ID is in its frozen job, execution and history, and a node's ID in
+// every execution it ran. unique keeps one copy while one is being made
+// (until the next collection), which is when a job's rows freeze.
+func shared(s string) string { return unique.Make(s).Value() }
 
 // intern returns the shared copy of the few strings most jobs repeat, so a
 // hundred thousand frozen jobs do not each hold their own "default".

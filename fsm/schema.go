@@ -250,19 +250,6 @@ func schema() *memtab.DBSchema {
 					}
 					return appendString(appendString(make([]byte, 0, 64), h.Type), h.ID), true
 				}}),
-				// Terminal jobs by when they ended: retention walks it oldest
-				// first and stops at the first job too young to go.
-				optionalIndex("terminal", &keyIndexer{parts: timeID, key: func(obj any) ([]byte, bool) {
-					r, ok := obj.(*jobRecord)
-					if !ok {
-						return nil, false
-					}
-					h := r.head()
-					if !h.State.IsTerminal() {
-						return nil, false
-					}
-					return appendString(appendInt64(make([]byte, 0, 48), h.ModifyTime), h.ID), true
-				}}),
 				labelIndexSchema(),
 			),
 		},
