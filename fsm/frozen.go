@@ -47,7 +47,7 @@ const blobWindow = 64 << 10
 func newBlobCodec() *blobCodec {
 	dict := []byte(frozenDictionary)
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderDictRaw(blobDictID, dict),
-		zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithLowerEncoderMem(true),
+		zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithLowerEncoderMem(true),
 		// A row is a few kilobytes: a 64 KiB window loses nothing, and the
 		// default 8 MiB one kept 8 MB of match history per replica.
 		zstd.WithWindowSize(blobWindow))

@@ -27,7 +27,7 @@ func (s *Server) readJob(r *http.Request) (*fsm.ReadTxn, *api.Job, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	ctx, cancel := s.blockingContext(r, wait)
 	defer cancel()
 	for {
 		txn, err := s.readTxn(r)
@@ -48,6 +48,16 @@ func (s *Server) readJob(r *http.Request) (*fsm.ReadTxn, *api.Job, error) {
 			return txn, job, nil
 		}
 	}
+}
+
+// blockingContext bounds a blocking query's wait: by ?wait=, by the client,
+// and by the replica's shutdown. A stopping replica answers its waiting
+// readers with what it has (they ask again, elsewhere) instead of letting
+// them hold the API drain, and so the restart, for up to its timeout.
+func (s *Server) blockingContext(r *http.Request, wait time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	stop := context.AfterFunc(s.stopping, cancel)
+	return ctx, func() { stop(); cancel() }
 }
 
 // defaultComputeWait is how long a compute node's watch waits for news.

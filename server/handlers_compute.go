@@ -72,7 +72,7 @@ func (s *Server) handleWatchExecutions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	nodeID := chi.URLParam(r, "id")
-	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	ctx, cancel := s.blockingContext(r, wait)
 	defer cancel()
 	for {
 		txn := s.fsm.State().Txn()

@@ -63,6 +63,10 @@ type Server struct {
 
 	bootstrapped atomic.Bool
 	wg           sync.WaitGroup
+	// stopping is cancelled when the replica begins to shut down: blocking
+	// queries answer at once instead of holding the API drain for minutes.
+	stopping     context.Context
+	stopBlocking context.CancelFunc
 }
 
 // New opens the replica's state (Raft log, snapshots) and its listeners. Call
@@ -79,6 +83,7 @@ func New(cfg Config) (*Server, error) {
 		leaderCh: make(chan bool, 8),
 		ui:       newUIState(),
 	}
+	s.stopping, s.stopBlocking = context.WithCancel(context.Background())
 	s.peers, s.nodes = s.net.peerClient(), s.net.nodeClient()
 	s.metrics = newMetrics(s)
 	peerID, err := peerid.LoadOrCreate(cfg.DataDir)
@@ -171,6 +176,7 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 func (s *Server) shutdown() {
+	s.stopBlocking()
 	// A leader that leaves on purpose hands over first, so the cluster does
 	// not wait for an election timeout.
 	if s.raft.State() == raft.Leader {
