@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -92,23 +93,16 @@ func BenchmarkApplyPlan1000(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perPlan), "ns/placement")
 }
 
-// BenchmarkStoreFootprint measures the live heap a completed job costs the
-// store: b.N noop jobs, each created, placed, completed and ended, as the
-// scale test's jobs are. B/job is the figure issue 10's budget is about.
-func BenchmarkStoreFootprint(b *testing.B) {
-	h := newHarness(b)
-	h.fsm.SetObserver(nil) // the test observer keeps every evaluation
-	h.registerNode("n-1", cpu(1e6))
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	b.ResetTimer()
-	for i := range b.N {
+// completeJobs stores n noop jobs, each created, placed, completed and
+// ended, as the scale test's jobs are.
+func completeJobs(b *testing.B, h *harness, first, n int) {
+	for i := first; i < first+n; i++ {
 		id := fmt.Sprintf("j-%08d-c836-45eb-b033-2034b60603ea", i)
 		job := newJob(id, api.JobTypeBatch, h.now())
 		job.Labels = map[string]string{"group": fmt.Sprintf("g%d", i%100)}
 		job.Meta = map[string]string{api.MetaRequesterID: "n-c4b17ddf-3b57-4dd9-9fdc-31a08b8b0001"}
-		ok[JobRegisterResult](h, &JobRegisterRequest{Job: job, EvalID: "ev-" + id, Now: job.CreateTime})
+		ok[JobRegisterResult](h, &JobRegisterRequest{Job: job, EvalID: "ev-" + id, Now: job.CreateTime,
+			IdempotencyToken: "t-" + id, TokenExpiry: job.CreateTime + 24*3600e9})
 		ex := fmt.Sprintf("e-%08d-b2aa-45d4-9a1c-af9955a2af1e", i)
 		h.place(id, newExec(ex, id, "n-1", 0.01, api.ExecutionStateBidAccepted))
 		res := h.report("n-1", api.ExecutionUpdate{ExecutionID: ex, ComputeState: api.ExecutionStateCompleted,
@@ -123,17 +117,62 @@ func BenchmarkStoreFootprint(b *testing.B) {
 		}
 		ok[PlanResult](h, plan)
 	}
-	b.StopTimer()
-	if j, err := h.txn().Job(fmt.Sprintf("j-%08d-c836-45eb-b033-2034b60603ea", b.N-1)); err != nil || j.State.StateType != api.JobStateTypeCompleted {
+	last := fmt.Sprintf("j-%08d-c836-45eb-b033-2034b60603ea", first+n-1)
+	if j, err := h.txn().Job(last); err != nil || j.State.StateType != api.JobStateTypeCompleted {
 		b.Fatalf("the last job did not complete: %v %v", j, err)
 	}
+}
+
+// BenchmarkStoreFootprint measures the live heap a completed job costs the
+// store (B/job, issue 10's budget). HEAPPROF=<file> writes a heap profile of
+// the full store.
+func BenchmarkStoreFootprint(b *testing.B) {
+	h := newHarness(b)
+	h.fsm.SetObserver(nil) // the test observer keeps every evaluation
+	h.registerNode("n-1", cpu(1e6))
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	completeJobs(b, h, 0, b.N)
+	b.StopTimer()
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N), "B/job")
-	if f, err := os.Create(os.Getenv("HEAPPROF")); err == nil {
-		_ = pprof.WriteHeapProfile(f)
-		f.Close()
+	if path := os.Getenv("HEAPPROF"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			b.Fatal(err)
+		}
 	}
 	runtime.KeepAlive(h)
+}
+
+// BenchmarkRestore restores a snapshot of SHOAL_RESTORE_JOBS (default
+// 20,000) completed jobs: what a restarted replica does before it serves.
+func BenchmarkRestore(b *testing.B) {
+	n := 20000
+	if v, err := strconv.Atoi(os.Getenv("SHOAL_RESTORE_JOBS")); err == nil && v > 0 {
+		n = v
+	}
+	h := newHarness(b)
+	h.fsm.SetObserver(nil)
+	h.registerNode("n-1", cpu(1e6))
+	completeJobs(b, h, 0, n)
+	snap := h.snapshotBytes()
+	b.ReportMetric(float64(len(snap))/float64(n), "snapshot-B/job")
+	b.ResetTimer()
+	for range b.N {
+		into := newHarness(b)
+		if err := into.fsm.Restore(readCloser(snap)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n)*1000, "ns/job")
 }
