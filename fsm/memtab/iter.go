@@ -23,12 +23,17 @@ func (it *iterator) Next() any {
 	if it.ended {
 		return nil
 	}
-	cur, ok := it.cur.next()
-	if !ok || (it.bounded && !hasPrefix(cur.key, it.prefix)) {
-		it.ended = true
-		return nil
+	for {
+		cur, ok := it.cur.next()
+		if !ok || (it.bounded && !hasPrefix(cur.key, it.prefix)) {
+			it.ended = true
+			return nil
+		}
+		// A row a write Txn removed after the walk began is passed over.
+		if obj, ok := it.t.row(it.ti, it.ii, cur); ok {
+			return obj
+		}
 	}
-	return cur.obj
 }
 
 func (it *iterator) WatchCh() <-chan struct{} {
@@ -100,14 +105,17 @@ func (t *Txn) First(table, index string, args ...any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var first any
+	var first item
+	found := false
 	t.root.trees[ti][ii].bt.AscendGreaterOrEqual(item{key: key}, func(it item) bool {
-		if hasPrefix(it.key, key) {
-			first = it.obj
-		}
+		first, found = it, hasPrefix(it.key, key)
 		return false
 	})
-	return first, nil
+	if !found {
+		return nil, nil
+	}
+	obj, _ := t.row(ti, ii, first)
+	return obj, nil
 }
 
 // FirstWatch is First with the watch channel of its range.

@@ -149,22 +149,71 @@ func (t *Txn) Insert(table string, obj any) error {
 			}
 		}
 	}
-	for ii := range td.indexes {
-		tr := t.mutable(ti, ii)
+	if exists {
+		id = old.key // one copy of the key for every version and every rowRef
+	}
+	t.mutable(ti, 0).Set(item{key: id, obj: obj})
+	t.note(ti, 0, id)
+	// Secondary entries lead to the primary key, not to the row: an update
+	// that leaves an entry's key as it was leaves its tree untouched (no
+	// node copied on write), and only tells the entry's watchers.
+	var ref *rowRef
+	for ii := 1; ii < len(td.indexes); ii++ {
 		if exists {
 			for _, k := range oldKeys[ii] {
 				if !contains(newKeys[ii], k) {
-					tr.Delete(item{key: k})
+					t.mutable(ti, ii).Delete(item{key: k})
 					t.note(ti, ii, k)
 				}
 			}
 		}
 		for _, k := range newKeys[ii] {
-			tr.Set(item{key: k, obj: obj})
+			if !exists || !contains(oldKeys[ii], k) {
+				if ref == nil {
+					ref = t.oldRef(ti, len(td.indexes), oldKeys, newKeys, id)
+				}
+				t.mutable(ti, ii).Set(item{key: k, obj: ref})
+			}
 			t.note(ti, ii, k)
 		}
 	}
 	return nil
+}
+
+// rowRef is what a secondary index entry holds: the row's primary key.
+type rowRef struct{ id string }
+
+// oldRef returns the rowRef an entry the update keeps already holds (so a
+// row has one however often it changes), or a new one.
+func (t *Txn) oldRef(ti, n int, oldKeys, newKeys [][]string, id string) *rowRef {
+	for ii := 1; ii < n && oldKeys != nil; ii++ {
+		for _, k := range newKeys[ii] {
+			if !contains(oldKeys[ii], k) {
+				continue
+			}
+			if it, ok := t.root.trees[ti][ii].Get(item{key: k}); ok {
+				if ref, ok := it.obj.(*rowRef); ok && ref.id == id {
+					return ref
+				}
+			}
+		}
+	}
+	return &rowRef{id: id}
+}
+
+// row returns the row an entry of index ii leads to, read from the Txn's
+// current version of the primary index (a write Txn's own writes included),
+// or false when the row is gone.
+func (t *Txn) row(ti, ii int, it item) (any, bool) {
+	if ii == 0 {
+		return it.obj, true
+	}
+	ref, ok := it.obj.(*rowRef)
+	if !ok {
+		return nil, false
+	}
+	r, ok := t.root.trees[ti][0].Get(item{key: ref.id})
+	return r.obj, ok
 }
 
 func contains(keys []string, k string) bool {

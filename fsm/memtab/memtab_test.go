@@ -187,6 +187,39 @@ func TestUpdateMovesSecondaryKeys(t *testing.T) {
 	}
 }
 
+// An update that leaves a secondary key as it was: readers through that
+// index get the new row (old readers the old one), First too, and the
+// index's watchers hear of it.
+func TestUpdateKeepingSecondaryKeys(t *testing.T) {
+	db := testDB(t)
+	load(t, db, &row{ID: "a", Group: "g1", Tags: []string{"x"}})
+	before := db.Txn(false)
+	it, _ := before.Get("rows", "group", "g1")
+	ch := it.WatchCh()
+	load(t, db, &row{ID: "a", Group: "g1", Tags: []string{"x"}, Live: true})
+	select {
+	case <-ch:
+	case <-time.After(time.Second):
+		t.Fatal("an update in the range did not fire the watch")
+	}
+	now := db.Txn(false)
+	for _, index := range []string{"group", "tag"} {
+		arg := map[string]string{"group": "g1", "tag": "x"}[index]
+		o, err := now.First("rows", index, arg)
+		if err != nil || o == nil || !o.(*row).Live {
+			t.Fatalf("First through %s: %v %v, want the updated row", index, o, err)
+		}
+		it, _ := now.Get("rows", index, arg)
+		if o := it.Next(); o == nil || !o.(*row).Live {
+			t.Fatalf("Get through %s: %v, want the updated row", index, o)
+		}
+		old, _ := before.Get("rows", index, arg)
+		if o := old.Next(); o == nil || o.(*row).Live {
+			t.Fatalf("an old reader through %s got %v, want the row as it was", index, o)
+		}
+	}
+}
+
 func TestSnapshotIsolationAndAbort(t *testing.T) {
 	db := testDB(t)
 	load(t, db, &row{ID: "a", Group: "g"})
