@@ -127,6 +127,7 @@ func readSnapshot(r io.Reader, codec *blobCodec) (*memtab.MemDB, uint64, error) 
 	db := newDB()
 	txn := db.Txn(true)
 	defer txn.Abort()
+	txn.Unwatched() // nobody reads db until Restore swaps it in
 	var rows [tableCount]int
 	var buf []byte
 	v1History := &v1HistoryRows{}

@@ -85,7 +85,8 @@ type Txn struct {
 	copied [][]bool
 	// changes lists the keys written or removed, for watchers; nil until
 	// the first write.
-	changes []change
+	changes   []change
+	unwatched bool
 }
 
 type change struct {
@@ -226,8 +227,16 @@ func contains(keys []string, k string) bool {
 }
 
 func (t *Txn) note(ti, ii int, key string) {
+	if t.unwatched {
+		return
+	}
 	t.changes = append(t.changes, change{table: ti, index: ii, key: key})
 }
+
+// Unwatched stops the write Txn from recording what it changes for
+// watchers. Only for filling a database no reader has seen yet (a snapshot
+// restore): there a record per index entry is a million entries of garbage.
+func (t *Txn) Unwatched() { t.unwatched = true }
 
 // Delete removes the row with obj's primary key (ErrNotFound if none).
 func (t *Txn) Delete(table string, obj any) error {
