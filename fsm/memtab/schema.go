@@ -14,6 +14,7 @@ package memtab
 import (
 	"errors"
 	"fmt"
+	"unsafe"
 )
 
 // ErrNotFound is returned by Delete for a row that is not in the table.
@@ -25,12 +26,15 @@ type Indexer interface {
 }
 
 // SingleIndexer gives a row's one key in an index; ok false leaves the row
-// out of the index (only allowed with AllowMissing).
+// out of the index (only allowed with AllowMissing). The returned bytes
+// become the stored key as they are: an indexer returns fresh bytes and
+// never touches them again.
 type SingleIndexer interface {
 	FromObject(obj any) (ok bool, key []byte, err error)
 }
 
-// MultiIndexer gives a row's keys in an index that holds it several times.
+// MultiIndexer gives a row's keys in an index that holds it several times,
+// each in fresh bytes as SingleIndexer's.
 type MultiIndexer interface {
 	FromObject(obj any) (ok bool, keys [][]byte, err error)
 }
@@ -156,7 +160,7 @@ func (d *indexDef) keys(obj any) ([]string, error) {
 			}
 			return nil, nil
 		}
-		return []string{string(k)}, nil
+		return []string{keyString(k)}, nil
 	}
 	ok, ks, err := d.multi.FromObject(obj)
 	if err != nil {
@@ -170,7 +174,19 @@ func (d *indexDef) keys(obj any) ([]string, error) {
 	}
 	out := make([]string, len(ks))
 	for i, k := range ks {
-		out[i] = string(k)
+		out[i] = keyString(k)
 	}
 	return out, nil
+}
+
+// keyString makes a key of an indexer's bytes, without copying them when
+// they nearly fill their buffer: every row write computes the row's keys
+// (and its old version's, to compare), and a copy of each was half of what
+// a write allocated. A key in a roomy buffer is copied, since a stored key
+// keeps its whole buffer.
+func keyString(b []byte) string {
+	if cap(b)-len(b) >= 16 {
+		return string(b)
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
