@@ -56,6 +56,9 @@ func (s *Server) readJob(r *http.Request) (*fsm.ReadTxn, *api.Job, error) {
 // them hold the API drain, and so the restart, for up to its timeout.
 func (s *Server) blockingContext(r *http.Request, wait time.Duration) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	if s.stopping == nil { // a Server not made by New (handler tests)
+		return ctx, cancel
+	}
 	stop := context.AfterFunc(s.stopping, cancel)
 	return ctx, func() { stop(); cancel() }
 }

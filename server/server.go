@@ -176,7 +176,9 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 func (s *Server) shutdown() {
-	s.stopBlocking()
+	if s.stopBlocking != nil {
+		s.stopBlocking()
+	}
 	// A leader that leaves on purpose hands over first, so the cluster does
 	// not wait for an election timeout.
 	if s.raft.State() == raft.Leader {
