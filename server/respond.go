@@ -1,6 +1,7 @@
 package server
 
 import (
+	stdjson "encoding/json"
 	"errors"
 	json "github.com/goccy/go-json"
 	"io"
@@ -57,6 +58,16 @@ func decodeJSON(data []byte, v any, optional bool) error {
 			return nil
 		}
 		return api.BadRequestf("request body is empty: a JSON object is required")
+	}
+	// encoding/json checks the syntax first: goccy decodes faster but
+	// panics on some malformed input (a truncated escape such as {"\0\),
+	// where a client is owed a 400.
+	if !stdjson.Valid(data) {
+		var syntax *stdjson.SyntaxError
+		if err := stdjson.Unmarshal(data, new(any)); errors.As(err, &syntax) {
+			return api.BadRequestf("invalid JSON at byte %d: %v", syntax.Offset, err)
+		}
+		return api.BadRequestf("invalid JSON")
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		var syntax *json.SyntaxError
