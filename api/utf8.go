@@ -47,3 +47,25 @@ func invalidUTF8(v reflect.Value, depth int) bool {
 	}
 	return false
 }
+
+// NeedsStdJSON reports whether JSON text should be decoded by encoding/json
+// rather than goccy: it holds bytes that are not valid UTF-8, or a \u escape
+// of a UTF-16 surrogate (which may stand alone). encoding/json turns both
+// into U+FFFD, so what it decodes encodes back to the same text; goccy keeps
+// raw bytes that an encoder then rewrites, so a value would change between a
+// write and its read. Text without either (nearly all of it) decodes the
+// same with both, and goccy is faster.
+func NeedsStdJSON(b []byte) bool {
+	if !utf8.Valid(b) {
+		return true
+	}
+	for i := 0; i+5 < len(b); i++ {
+		if b[i] == '\\' && b[i+1] == 'u' && (b[i+2] == 'd' || b[i+2] == 'D') {
+			switch b[i+3] {
+			case '8', '9', 'a', 'b', 'c', 'd', 'e', 'f', 'A', 'B', 'C', 'D', 'E', 'F':
+				return true
+			}
+		}
+	}
+	return false
+}

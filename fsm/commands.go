@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"encoding/binary"
+	stdjson "encoding/json"
 	"fmt"
 	json "github.com/goccy/go-json"
 
@@ -356,7 +357,11 @@ func Decode(entry []byte) (Command, error) {
 			return nil, fmt.Errorf("%w: type %d", ErrUnknownCommand, uint8(t))
 		}
 	}
-	if err := json.Unmarshal(entry[1:], cmd); err != nil {
+	unmarshal := json.Unmarshal
+	if api.NeedsStdJSON(entry[1:]) {
+		unmarshal = stdjson.Unmarshal // every replica decides alike: same bytes
+	}
+	if err := unmarshal(entry[1:], cmd); err != nil {
 		return nil, fmt.Errorf("%w: decode %s: %w", ErrUnknownCommand, cmd.MessageType(), err)
 	}
 	return cmd, nil

@@ -69,7 +69,19 @@ func decodeJSON(data []byte, v any, optional bool) error {
 		}
 		return api.BadRequestf("invalid JSON")
 	}
-	if err := json.Unmarshal(data, v); err != nil {
+	unmarshal := json.Unmarshal
+	if api.NeedsStdJSON(data) {
+		unmarshal = stdjson.Unmarshal // bad text becomes U+FFFD before it is stored
+	}
+	if err := unmarshal(data, v); err != nil {
+		var stdSyntax *stdjson.SyntaxError
+		var stdType *stdjson.UnmarshalTypeError
+		if errors.As(err, &stdSyntax) {
+			return api.BadRequestf("invalid JSON at byte %d: %v", stdSyntax.Offset, err)
+		}
+		if errors.As(err, &stdType) {
+			return api.BadRequestf("invalid JSON: field %s must be %s, not %s", stdType.Field, stdType.Type, stdType.Value)
+		}
 		var syntax *json.SyntaxError
 		var typeErr *json.UnmarshalTypeError
 		switch {
