@@ -81,9 +81,6 @@ func (j *Job) Validate() error {
 // presence and spacing itself (Validate).
 func (j *Job) problems(full bool) []string {
 	var p []string
-	if hasInvalidUTF8(j) {
-		p = append(p, "job spec holds text that is not valid UTF-8")
-	}
 	jobType := strings.ToLower(strings.TrimSpace(j.Type))
 	switch jobType {
 	case "":

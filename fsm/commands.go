@@ -2,7 +2,6 @@ package fsm
 
 import (
 	"encoding/binary"
-	stdjson "encoding/json"
 	"fmt"
 	json "github.com/goccy/go-json"
 
@@ -357,11 +356,7 @@ func Decode(entry []byte) (Command, error) {
 			return nil, fmt.Errorf("%w: type %d", ErrUnknownCommand, uint8(t))
 		}
 	}
-	unmarshal := json.Unmarshal
-	if api.NeedsStdJSON(entry[1:]) {
-		unmarshal = stdjson.Unmarshal // every replica decides alike: same bytes
-	}
-	if err := unmarshal(entry[1:], cmd); err != nil {
+	if err := api.UnmarshalJSON(entry[1:], cmd); err != nil {
 		return nil, fmt.Errorf("%w: decode %s: %w", ErrUnknownCommand, cmd.MessageType(), err)
 	}
 	return cmd, nil

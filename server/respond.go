@@ -63,37 +63,33 @@ func decodeJSON(data []byte, v any, optional bool) error {
 	// panics on some malformed input (a truncated escape such as {"\0\),
 	// where a client is owed a 400.
 	if !stdjson.Valid(data) {
-		var syntax *stdjson.SyntaxError
-		if err := stdjson.Unmarshal(data, new(any)); errors.As(err, &syntax) {
-			return api.BadRequestf("invalid JSON at byte %d: %v", syntax.Offset, err)
-		}
-		return api.BadRequestf("invalid JSON")
+		return badJSON(stdjson.Unmarshal(data, new(any)))
 	}
-	unmarshal := json.Unmarshal
-	if api.NeedsStdJSON(data) {
-		unmarshal = stdjson.Unmarshal // bad text becomes U+FFFD before it is stored
-	}
-	if err := unmarshal(data, v); err != nil {
-		var stdSyntax *stdjson.SyntaxError
-		var stdType *stdjson.UnmarshalTypeError
-		if errors.As(err, &stdSyntax) {
-			return api.BadRequestf("invalid JSON at byte %d: %v", stdSyntax.Offset, err)
-		}
-		if errors.As(err, &stdType) {
-			return api.BadRequestf("invalid JSON: field %s must be %s, not %s", stdType.Field, stdType.Type, stdType.Value)
-		}
-		var syntax *json.SyntaxError
-		var typeErr *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &syntax):
-			return api.BadRequestf("invalid JSON at byte %d: %v", syntax.Offset, err)
-		case errors.As(err, &typeErr):
-			return api.BadRequestf("invalid JSON: field %s must be %s, not %s", typeErr.Field, typeErr.Type, typeErr.Value)
-		default:
-			return api.BadRequestf("invalid JSON: %v", err)
-		}
+	if err := api.UnmarshalJSON(data, v); err != nil {
+		return badJSON(err)
 	}
 	return nil
+}
+
+// badJSON turns a decoder's error (goccy's or encoding/json's, see
+// api.UnmarshalJSON) into a 400 that says where or which field.
+func badJSON(err error) error {
+	var stdSyntax *stdjson.SyntaxError
+	var stdType *stdjson.UnmarshalTypeError
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &stdSyntax):
+		return api.BadRequestf("invalid JSON at byte %d: %v", stdSyntax.Offset, err)
+	case errors.As(err, &syntax):
+		return api.BadRequestf("invalid JSON at byte %d: %v", syntax.Offset, err)
+	case errors.As(err, &stdType):
+		return api.BadRequestf("invalid JSON: field %s must be %s, not %s", stdType.Field, stdType.Type, stdType.Value)
+	case errors.As(err, &typeErr):
+		return api.BadRequestf("invalid JSON: field %s must be %s, not %s", typeErr.Field, typeErr.Type, typeErr.Value)
+	default:
+		return api.BadRequestf("invalid JSON: %v", err)
+	}
 }
 
 func isBlank(b []byte) bool {
