@@ -3,7 +3,6 @@ package cluster_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -32,20 +31,12 @@ func TestShutdownAnswersBlockingQueries(t *testing.T) {
 	answers := make(chan answer, 1)
 	go func() {
 		// An index far ahead: the query waits for its whole ?wait=.
-		url := fmt.Sprintf("%s/api/v1/orchestrator/jobs/%s?index=%d&wait=2m", p.URL(), id, uint64(1)<<40)
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		r, err := p.Get(ctx, fmt.Sprintf("/api/v1/orchestrator/jobs/%s?index=%d&wait=2m", id, uint64(1)<<40))
 		if err != nil {
 			answers <- answer{err: err}
 			return
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			answers <- answer{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		_, err = io.ReadAll(resp.Body)
-		answers <- answer{status: resp.StatusCode, err: err}
+		answers <- answer{status: r.Status}
 	}()
 	time.Sleep(500 * time.Millisecond) // the query is waiting
 	p.Stop()
