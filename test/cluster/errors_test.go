@@ -22,7 +22,7 @@ func TestBadRequestsGetClearErrorsAndWriteNothing(t *testing.T) {
 	// Two jobs, so "j-" is an ambiguous prefix.
 	createJob(t, ctx, c.Running()[0], "one")
 	createJob(t, ctx, c.Running()[1], "two")
-	before, err := c.WaitDigestsEqual(ctx)
+	before, err := c.WaitDigestsSettled(ctx, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestBadRequestsGetClearErrorsAndWriteNothing(t *testing.T) {
 			})
 		}
 	}
-	after, err := c.WaitDigestsEqual(ctx)
+	after, err := c.WaitDigestsSettled(ctx, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -306,6 +306,32 @@ func (c *Cluster) WaitDigestsEqual(ctx context.Context) (api.DigestResponse, err
 	}
 }
 
+// WaitDigestsSettled waits until every running replica reports the same
+// digest and it stays the same for quiet: after a create, the leader's
+// scheduler still writes the job's evaluation, so agreement alone is not a
+// state that later requests can be compared against.
+func (c *Cluster) WaitDigestsSettled(ctx context.Context, quiet time.Duration) (api.DigestResponse, error) {
+	prev, err := c.WaitDigestsEqual(ctx)
+	if err != nil {
+		return prev, err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return prev, ctx.Err()
+		case <-time.After(quiet):
+		}
+		d, err := c.WaitDigestsEqual(ctx)
+		if err != nil {
+			return d, err
+		}
+		if d == prev {
+			return d, nil
+		}
+		prev = d
+	}
+}
+
 func (c *Cluster) digestsEqual(ctx context.Context) (api.DigestResponse, error) {
 	var first api.DigestResponse
 	for i, p := range c.Running() {
