@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/hashicorp/raft"
 	"github.com/shoal-io/shoal/api"
 )
@@ -31,10 +32,12 @@ func BenchmarkApplyJobRegisterBatch(b *testing.B) {
 		parts := make([][]byte, 0, perBatch)
 		for i := range perBatch {
 			j := *job
-			j.ID = fmt.Sprintf("j-%08d-%02d-aaaa-bbbb-cccccccccccc", n, i)
+			// Random, as the API's UUIDs are: each create lands in its own
+			// leaf of the ID indexes.
+			j.ID = "j-" + uuid.NewString()
 			now := t0 + int64(n*perBatch+i)
 			j.CreateTime, j.ModifyTime = now, now
-			p, err := Encode(&JobRegisterRequest{Job: &j, EvalID: fmt.Sprintf("ev-%08d-%02d", n, i), Now: now})
+			p, err := Encode(&JobRegisterRequest{Job: &j, EvalID: uuid.NewString(), Now: now})
 			if err != nil {
 				b.Fatal(err)
 			}

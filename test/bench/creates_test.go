@@ -172,10 +172,12 @@ func BenchmarkCreates(b *testing.B) {
 	if profileDir != "" {
 		stopProfiles = captureProfiles(b, profileDir, lp, replicas[1])
 	}
+	cmd0, ent0 := batchStats(context.Background(), lp)
 	shoal64 := measure("shoal", 64, labels, pids, func(ctx context.Context, client int) error {
 		return create(ctx, replicas[client%3].URL())
 	})
 	stopProfiles()
+	cmd1, ent1 := batchStats(context.Background(), lp)
 
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\nacknowledged writes, 3 nodes on loopback, writes spread over all of them, %s per point\n", benchDuration())
@@ -195,6 +197,11 @@ func BenchmarkCreates(b *testing.B) {
 		}
 	}
 	fmt.Fprintf(&sb, "  shoal replicas idle, CPU: %s\n", strings.Join(idleParts, ", "))
+	if ent1 > ent0 {
+		// Creates and the scheduler's plans both go through the batcher.
+		fmt.Fprintf(&sb, "  shoal at 64 clients: %.0f Raft entries/s from the batcher, %.1f commands each\n",
+			(ent1-ent0)/benchDuration().Seconds(), (cmd1-cmd0)/(ent1-ent0))
+	}
 	if !shoalOnly {
 		fmt.Fprintf(&sb, "\n  %-40s %12s %12s %12s\n", "shoal ÷ ceiling", "rate@64", "p99@64", "p50@1")
 		for _, ceil := range [][2]point{{bare1, bare64}, {http1, http64}} {

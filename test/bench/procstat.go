@@ -1,11 +1,14 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shoal-io/shoal/test/testcluster"
 )
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat's CPU times; it is
@@ -68,4 +71,27 @@ func (m *cpuMeter) stop() []time.Duration {
 		out[i] = t - m.before[i]
 	}
 	return out
+}
+
+// batchStats reads how many commands the leader has packed into Raft
+// entries so far, and into how many entries, from its /metrics.
+func batchStats(ctx context.Context, p *testcluster.Process) (commands, entries float64) {
+	r, err := p.Get(ctx, "/metrics")
+	if err != nil || r.Status != 200 {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(r.Body), "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		v, _ := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		switch name {
+		case "shoal_raft_batch_commands_sum":
+			commands = v
+		case "shoal_raft_batch_commands_count":
+			entries = v
+		}
+	}
+	return commands, entries
 }
