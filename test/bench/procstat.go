@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/shoal-io/shoal/test/testcluster"
 )
 
@@ -80,18 +83,15 @@ func batchStats(ctx context.Context, p *testcluster.Process) (commands, entries 
 	if err != nil || r.Status != 200 {
 		return 0, 0
 	}
-	for _, line := range strings.Split(string(r.Body), "\n") {
-		name, value, ok := strings.Cut(line, " ")
-		if !ok {
-			continue
-		}
-		v, _ := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		switch name {
-		case "shoal_raft_batch_commands_sum":
-			commands = v
-		case "shoal_raft_batch_commands_count":
-			entries = v
-		}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(r.Body))
+	if err != nil {
+		return 0, 0
 	}
-	return commands, entries
+	mf, ok := families["shoal_raft_batch_commands"]
+	if !ok || len(mf.GetMetric()) == 0 {
+		return 0, 0
+	}
+	h := mf.GetMetric()[0].GetHistogram()
+	return h.GetSampleSum(), float64(h.GetSampleCount())
 }
