@@ -26,7 +26,7 @@ import (
 )
 
 // serveGCPercent is the garbage collector's target when GOGC is not set.
-const serveGCPercent = 300
+const serveGCPercent = 800
 
 type serveOptions struct {
 	orchestrator, compute, dev bool
@@ -164,9 +164,12 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 		// the benchmark. GOGC (and GOMEMLIMIT) still override it.
 		debug.SetGCPercent(serveGCPercent)
 	}
-	followLimit, err := applyMemoryLimit(o.memoryLimit, logger)
+	limit, err := applyMemoryLimit(o.memoryLimit, logger)
 	if err != nil {
 		return err
+	}
+	if limit != nil {
+		defer limit.Stop()
 	}
 	if err := os.MkdirAll(o.dataDir, 0o750); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
@@ -234,10 +237,6 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	if followLimit != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); followLimit(runCtx) }()
-	}
 	errs := make(chan error, 3)
 	wg.Add(1)
 	go func() {

@@ -13,7 +13,7 @@ func less(a, b item) bool { return a.key < b.key }
 
 // degree gives nodes of up to 63 entries: few levels, and a node copied on
 // write costs a couple of kilobytes.
-const degree = 32
+const degree = 16
 
 // tree is one index: a copy-on-write B-tree of items.
 //
