@@ -38,6 +38,9 @@ type applyCtx struct {
 	writes  int
 	changed [tableCount]bool
 	rows    [tableCount]int
+	// changedAt is the index of the entry that last changed each table: a
+	// transaction may span several entries (ApplyBatch).
+	changedAt [tableCount]uint64
 
 	// ev collects what the observer hears once the entry is committed.
 	ev events
@@ -76,6 +79,7 @@ func (ac *applyCtx) begin(db *memtab.MemDB, index uint64) {
 	ac.index = index
 	ac.writes = 0
 	ac.changed = [tableCount]bool{}
+	ac.changedAt = [tableCount]uint64{}
 	ac.rows = [tableCount]int{}
 }
 
@@ -100,7 +104,7 @@ func (ac *applyCtx) commit() error {
 		if err != nil {
 			return err
 		}
-		rec := &indexRecord{Table: old.Table, Index: ac.index, Rows: old.Rows + ac.rows[t]}
+		rec := &indexRecord{Table: old.Table, Index: ac.changedAt[t], Rows: old.Rows + ac.rows[t]}
 		if err := ac.txn.Insert(tableIndex.String(), rec); err != nil {
 			return fmt.Errorf("record index of %s: %w", t, err)
 		}
@@ -249,7 +253,7 @@ func (ac *applyCtx) put(t tableID, id string, obj any, isNew bool) error {
 		}
 		ac.written[rowKey{t, id}] = obj
 	}
-	ac.changed[t] = true
+	ac.touch(t)
 	if isNew {
 		ac.rows[t]++
 	}
@@ -265,12 +269,18 @@ func (ac *applyCtx) remove(t tableID, id string, obj any) error {
 		ac.written = make(map[rowKey]any)
 	}
 	ac.written[rowKey{t, id}] = nil
-	ac.changed[t] = true
+	ac.touch(t)
 	ac.rows[t]--
 	if err := ac.txn.Delete(t.String(), obj); err != nil {
 		return fmt.Errorf("delete from %s: %w", t, err)
 	}
 	return nil
+}
+
+// touch marks t changed by the entry being applied.
+func (ac *applyCtx) touch(t tableID) {
+	ac.changed[t] = true
+	ac.changedAt[t] = ac.index
 }
 
 // derivedID returns the next ID this command invents.

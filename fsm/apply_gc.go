@@ -100,7 +100,7 @@ func (ac *applyCtx) removeJob(r *jobRecord) error {
 		// History rows are never looked up by key within a transaction, so
 		// they need no entry among the written rows.
 		ac.writes++
-		ac.changed[tableHistory] = true
+		ac.touch(tableHistory)
 		ac.rows[tableHistory]--
 		if err := ac.txn.Delete(tableHistory.String(), h); err != nil {
 			return fmt.Errorf("delete history of %s: %w", id, err)

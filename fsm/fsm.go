@@ -52,7 +52,7 @@ type FSM struct {
 
 type observerBox struct{ o Observer }
 
-var _ raft.FSM = (*FSM)(nil)
+var _ raft.BatchingFSM = (*FSM)(nil)
 
 // New returns an FSM with an empty store.
 func New(cfg Config) *FSM {
@@ -101,8 +101,35 @@ func (f *FSM) Apply(l *raft.Log) any {
 // command fails after writing (an internal error), the shared transaction is
 // dropped and every command is applied again in its own transaction.
 func (f *FSM) applyEntries(index uint64, entries [][]byte) []Result {
-	results := make([]Result, len(entries))
-	cmds := make([]Command, len(entries))
+	p := f.decode(index, entries)
+	ac := &f.ac
+	ac.begin(f.store.db(), index)
+	clean := f.applyPending(p)
+	if clean {
+		if err := ac.commit(); err != nil {
+			clean = false
+		}
+	}
+	if !clean {
+		ac.abort()
+		f.applyOneByOne(index, entries, p.cmds, p.results)
+	}
+	f.logRejected(p)
+	f.store.setApplied(index)
+	f.notify(ac.takeEvents())
+	return p.results
+}
+
+// pending is one log entry's commands, decoded, and their results.
+type pending struct {
+	index   uint64
+	entries [][]byte
+	cmds    []Command // nil where an entry could not be decoded
+	results []Result
+}
+
+func (f *FSM) decode(index uint64, entries [][]byte) *pending {
+	p := &pending{index: index, entries: entries, cmds: make([]Command, len(entries)), results: make([]Result, len(entries))}
 	for i, e := range entries {
 		cmd, err := Decode(e)
 		if err != nil {
@@ -110,29 +137,94 @@ func (f *FSM) applyEntries(index uint64, entries [][]byte) []Result {
 				err = fmt.Errorf("%w: %w", ErrUnknownCommand, err)
 			}
 			f.logger.Error("cannot decode log entry", "index", index, "position", i, "error", err)
-			results[i].Err = err
+			p.results[i].Err = err
 			continue
 		}
-		cmds[i] = cmd
+		p.cmds[i] = cmd
 	}
+	return p
+}
 
+// applyPending applies p's commands in the open transaction, as of p's
+// index. It reports false when a command failed after writing: the
+// transaction must then be dropped.
+func (f *FSM) applyPending(p *pending) bool {
 	ac := &f.ac
-	ac.begin(f.store.db(), index)
-	clean := true
-	for i, cmd := range cmds {
+	ac.index = p.index
+	for i, cmd := range p.cmds {
 		if cmd == nil {
 			continue
 		}
 		writes, mark := ac.writes, ac.ev.mark()
 		v, err := ac.apply(i, cmd)
 		if err != nil && ac.writes != writes {
-			clean = false
-			break
+			return false
 		}
 		if err != nil {
 			ac.ev.reset(mark)
 		}
-		results[i] = Result{Value: v, Err: err}
+		p.results[i] = Result{Value: v, Err: err}
+	}
+	return true
+}
+
+func (f *FSM) logRejected(p *pending) {
+	for i, r := range p.results {
+		if r.Err != nil && p.cmds[i] != nil {
+			f.logger.Debug("command rejected", "index", p.index, "position", i, "type", p.cmds[i].MessageType(), "error", r.Err)
+		}
+	}
+}
+
+// ApplyBatch applies several committed log entries (raft hands over what
+// has piled up: a follower catching up, a replica replaying its log after a
+// restart) in one write transaction, so the copy-on-write cost of the store's
+// trees is paid once for all of them rather than once per entry. Every row
+// still records the index of the entry that wrote it, so the state is the
+// one Apply would build entry by entry. If any command fails after writing,
+// the transaction is dropped and the entries are applied one by one.
+func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
+	out := make([]any, len(logs))
+	commands := 0
+	for _, l := range logs {
+		if l.Type == raft.LogCommand {
+			commands++
+		}
+	}
+	if commands <= 1 {
+		for k, l := range logs {
+			if l.Type == raft.LogCommand {
+				out[k] = f.Apply(l)
+			}
+		}
+		return out
+	}
+	var ps []*pending
+	var pos []int // where each pending's answer goes in out
+	var broken []bool
+	for k, l := range logs {
+		if l.Type != raft.LogCommand {
+			continue
+		}
+		parts := [][]byte{l.Data}
+		if len(l.Data) > 0 && MessageType(l.Data[0]) == MsgBatch {
+			var err error
+			if parts, err = SplitBatch(l.Data); err != nil {
+				f.logger.Error("cannot split batch entry", "index", l.Index, "error", err)
+				ps, pos, broken = append(ps, &pending{index: l.Index}), append(pos, k), append(broken, true)
+				out[k] = Result{Err: err}
+				continue
+			}
+		}
+		ps, pos, broken = append(ps, f.decode(l.Index, parts)), append(pos, k), append(broken, false)
+	}
+	ac := &f.ac
+	ac.begin(f.store.db(), ps[0].index)
+	clean := true
+	for _, p := range ps {
+		if clean = f.applyPending(p); !clean {
+			break
+		}
 	}
 	if clean {
 		if err := ac.commit(); err != nil {
@@ -141,17 +233,33 @@ func (f *FSM) applyEntries(index uint64, entries [][]byte) []Result {
 	}
 	if !clean {
 		ac.abort()
-		f.applyOneByOne(index, entries, cmds, results)
-	}
-	for i, r := range results {
-		if r.Err != nil && cmds[i] != nil {
-			f.logger.Debug("command rejected", "index", index, "position", i, "type", cmds[i].MessageType(), "error", r.Err)
+		ac.ev = events{}
+		for k, l := range logs {
+			if l.Type == raft.LogCommand {
+				out[k] = f.Apply(l)
+			}
 		}
+		return out
 	}
-
-	f.store.setApplied(index)
+	for i, p := range ps {
+		f.logRejected(p)
+		if broken[i] {
+			continue
+		}
+		out[pos[i]] = answer(logs[pos[i]], p.results)
+	}
+	f.store.setApplied(ps[len(ps)-1].index)
 	f.notify(ac.takeEvents())
-	return results
+	return out
+}
+
+// answer is what Apply returns for l: a MsgBatch entry's results, or a
+// single entry's one result.
+func answer(l *raft.Log, results []Result) any {
+	if len(l.Data) > 0 && MessageType(l.Data[0]) == MsgBatch {
+		return results
+	}
+	return results[0]
 }
 
 // applyOneByOne is the slow path: each command in its own transaction, so a

@@ -92,7 +92,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.peerID = peerID
 	s.fsm = fsm.New(fsm.Config{Logger: s.logger.With("component", "fsm")})
-	s.timedFSM = &timedFSM{FSM: s.fsm, observe: s.metrics.fsmApply.Observe, digests: &digestChecker{
+	s.timedFSM = &timedFSM{BatchingFSM: s.fsm, observe: s.metrics.fsmApply.Observe, digests: &digestChecker{
 		every: digestCheckEvery, view: func() digestView { return s.fsm.State().Txn() }, log: s.logger.With("component", "metrics"),
 		report: s.metrics.observeDigest,
 	}}
