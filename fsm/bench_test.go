@@ -2,8 +2,10 @@ package fsm
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hashicorp/raft"
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/internal/memlimit"
 )
 
 // BenchmarkApplyJobRegisterBatch applies entries of 64 job creates, as the
@@ -158,7 +161,12 @@ func BenchmarkStoreFootprint(b *testing.B) {
 
 // BenchmarkRestore restores a snapshot of SHOAL_RESTORE_JOBS (default
 // 20,000) completed jobs: what a restarted replica does before it serves.
+// SHOAL_BENCH_MEMLIMIT=1 runs it under serve's memory policy.
 func BenchmarkRestore(b *testing.B) {
+	if os.Getenv("SHOAL_BENCH_MEMLIMIT") != "" {
+		tu := memlimit.Start(400<<20, 1.5, nil)
+		defer func() { tu.Stop(); debug.SetMemoryLimit(math.MaxInt64) }()
+	}
 	n := 20000
 	if v, err := strconv.Atoi(os.Getenv("SHOAL_RESTORE_JOBS")); err == nil && v > 0 {
 		n = v
@@ -178,4 +186,54 @@ func BenchmarkRestore(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n)*1000, "ns/job")
+}
+
+// BenchmarkLifecycleAtScale stores SHOAL_PRELOAD_JOBS (default 100,000)
+// completed jobs, then times whole job lifecycles (register, place, report,
+// complete) on top: what a replica pays per job once its store is large.
+// SHOAL_BENCH_MEMLIMIT=1 runs it under serve's memory policy (400 MiB,
+// following the live heap).
+func BenchmarkLifecycleAtScale(b *testing.B) {
+	if os.Getenv("SHOAL_BENCH_MEMLIMIT") != "" {
+		tu := memlimit.Start(400<<20, 1.5, nil)
+		defer func() { tu.Stop(); debug.SetMemoryLimit(math.MaxInt64) }()
+	}
+	n := 100000
+	if v, err := strconv.Atoi(os.Getenv("SHOAL_PRELOAD_JOBS")); err == nil && v >= 0 {
+		n = v
+	}
+	h := newHarness(b)
+	h.fsm.SetObserver(nil)
+	h.registerNode("n-1", cpu(1e6))
+	if n > 0 {
+		completeJobs(b, h, 0, n)
+	}
+	b.ResetTimer()
+	completeJobs(b, h, n, b.N)
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/job")
+}
+
+// BenchmarkRestoreFile restores the snapshot in SHOAL_SNAPSHOT_FILE (from
+// "shoal operator snapshot save", or the one `make scale` keeps with
+// SHOAL_SCALE_OUT) under serve's memory policy: a restarted replica's restore,
+// on real rows.
+func BenchmarkRestoreFile(b *testing.B) {
+	path := os.Getenv("SHOAL_SNAPSHOT_FILE")
+	if path == "" {
+		b.Skip("set SHOAL_SNAPSHOT_FILE")
+	}
+	snap, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tu := memlimit.Start(400<<20, 1.5, nil)
+	defer func() { tu.Stop(); debug.SetMemoryLimit(math.MaxInt64) }()
+	b.ResetTimer()
+	for range b.N {
+		into := newHarness(b)
+		if err := into.fsm.Restore(readCloser(snap)); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -193,10 +193,16 @@ func p99(ctx context.Context, t testing.TB, p *testcluster.Process, path string,
 // saveProfile stores a replica's heap profile under dir (nothing without
 // dir).
 func saveProfile(ctx context.Context, p *testcluster.Process, dir, name string) error {
+	return saveURL(ctx, p, "/debug/pprof/heap?gc=1", dir, name)
+}
+
+// saveURL writes what a GET of path on p answers to dir/name (nothing when
+// dir is empty).
+func saveURL(ctx context.Context, p *testcluster.Process, path, dir, name string) error {
 	if dir == "" {
 		return nil
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL()+"/debug/pprof/heap?gc=1", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL()+path, nil)
 	if err != nil {
 		return err
 	}

@@ -98,6 +98,11 @@ func TestScale(t *testing.T) {
 			t.Logf("profile %s: %v", p.ID, err)
 		}
 	}
+	// The whole state, for profiling a restore offline (fsm's
+	// BenchmarkRestoreFile).
+	if err := saveURL(ctx, leader, "/api/v1/operator/snapshot", out, "state.snap"); err != nil {
+		t.Logf("snapshot: %v", err)
+	}
 
 	f := followers[0]
 	for _, path := range listPaths {
