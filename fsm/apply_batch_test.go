@@ -2,7 +2,6 @@ package fsm
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -92,12 +91,7 @@ func TestApplyBatchMatchesApply(t *testing.T) {
 // applied on its own, so only that command is missing.
 func TestApplyBatchFallsBackWhenACommandFailsAfterWriting(t *testing.T) {
 	h := newHarness(t)
-	h.fsm.ac.injectFailure = func(c Command) error {
-		if r, isReg := c.(*JobRegisterRequest); isReg && r.Job.ID == "j-2" {
-			return errors.New("injected failure")
-		}
-		return nil
-	}
+	failRegisterOf(h, "j-2")
 	var logs []*raft.Log
 	for i := 1; i <= 3; i++ {
 		b, err := Encode(registerCmd(h, fmt.Sprintf("j-%d", i)))

@@ -84,12 +84,7 @@ func TestBatchIsolatesFailingCommands(t *testing.T) {
 // it) is rolled back alone: the batch is re-applied command by command.
 func TestBatchRollsBackCommandFailingAfterWrite(t *testing.T) {
 	h := newHarness(t)
-	h.fsm.ac.injectFailure = func(c Command) error {
-		if r, isReg := c.(*JobRegisterRequest); isReg && r.Job.ID == "j-2" {
-			return errors.New("injected failure")
-		}
-		return nil
-	}
+	failRegisterOf(h, "j-2")
 	rs := h.applyBatch(registerCmd(h, "j-1"), registerCmd(h, "j-2"), registerCmd(h, "j-3"))
 	for i, wantErr := range []bool{false, true, false} {
 		if (rs[i].Err != nil) != wantErr {
@@ -171,5 +166,16 @@ func TestBatchOfManyCommandsSeesEarlierOnes(t *testing.T) {
 	}
 	if h.job("j-2").State.StateType != api.JobStateTypeStopped {
 		t.Fatal("stop in the same batch as the create did not apply")
+	}
+}
+
+// failRegisterOf makes the register of jobID fail after it has written, as
+// no real command does, to exercise the rollback path.
+func failRegisterOf(h *harness, jobID string) {
+	h.fsm.ac.injectFailure = func(c Command) error {
+		if r, isReg := c.(*JobRegisterRequest); isReg && r.Job.ID == jobID {
+			return errors.New("injected failure")
+		}
+		return nil
 	}
 }

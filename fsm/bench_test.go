@@ -164,8 +164,7 @@ func BenchmarkStoreFootprint(b *testing.B) {
 // SHOAL_BENCH_MEMLIMIT=1 runs it under serve's memory policy.
 func BenchmarkRestore(b *testing.B) {
 	if os.Getenv("SHOAL_BENCH_MEMLIMIT") != "" {
-		tu := memlimit.Start(400<<20, 1.5, nil)
-		defer func() { tu.Stop(); debug.SetMemoryLimit(math.MaxInt64) }()
+		defer serveMemoryPolicy()()
 	}
 	n := 20000
 	if v, err := strconv.Atoi(os.Getenv("SHOAL_RESTORE_JOBS")); err == nil && v > 0 {
@@ -195,8 +194,7 @@ func BenchmarkRestore(b *testing.B) {
 // following the live heap).
 func BenchmarkLifecycleAtScale(b *testing.B) {
 	if os.Getenv("SHOAL_BENCH_MEMLIMIT") != "" {
-		tu := memlimit.Start(400<<20, 1.5, nil)
-		defer func() { tu.Stop(); debug.SetMemoryLimit(math.MaxInt64) }()
+		defer serveMemoryPolicy()()
 	}
 	n := 100000
 	if v, err := strconv.Atoi(os.Getenv("SHOAL_PRELOAD_JOBS")); err == nil && v >= 0 {
@@ -227,8 +225,7 @@ func BenchmarkRestoreFile(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tu := memlimit.Start(400<<20, 1.5, nil)
-	defer func() { tu.Stop(); debug.SetMemoryLimit(math.MaxInt64) }()
+	defer serveMemoryPolicy()()
 	b.ResetTimer()
 	for range b.N {
 		into := newHarness(b)
@@ -236,4 +233,11 @@ func BenchmarkRestoreFile(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// serveMemoryPolicy puts the benchmark under serve's default memory policy
+// (400 MiB, following the live heap) and returns what lifts it.
+func serveMemoryPolicy() func() {
+	tu := memlimit.Start(400<<20, 1.5, nil)
+	return func() { tu.Stop(); debug.SetMemoryLimit(math.MaxInt64) }
 }

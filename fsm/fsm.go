@@ -82,17 +82,32 @@ func (f *FSM) SetObserver(o Observer) {
 // entry it cannot decode is logged and answered with an error wrapping
 // ErrUnknownCommand, and still counts as applied.
 func (f *FSM) Apply(l *raft.Log) any {
-	data := l.Data
-	if len(data) > 0 && MessageType(data[0]) == MsgBatch {
-		parts, err := SplitBatch(data)
-		if err != nil {
-			f.logger.Error("cannot split batch entry", "index", l.Index, "error", err)
-			f.applyEntries(l.Index, nil)
-			return Result{Err: err}
-		}
-		return f.applyEntries(l.Index, parts)
+	parts, batch, err := entryParts(l)
+	if err != nil {
+		f.logger.Error("cannot split batch entry", "index", l.Index, "error", err)
+		f.applyEntries(l.Index, nil)
+		return Result{Err: err}
 	}
-	return f.applyEntries(l.Index, [][]byte{data})[0]
+	return answer(batch, f.applyEntries(l.Index, parts))
+}
+
+// entryParts returns the encoded commands of a log entry: a MsgBatch entry's
+// parts, or the entry itself.
+func entryParts(l *raft.Log) (parts [][]byte, batch bool, err error) {
+	if len(l.Data) > 0 && MessageType(l.Data[0]) == MsgBatch {
+		parts, err = SplitBatch(l.Data)
+		return parts, true, err
+	}
+	return [][]byte{l.Data}, false, nil
+}
+
+// answer is what Apply returns for an entry: a MsgBatch entry's results, or
+// a single entry's one result.
+func answer(batch bool, results []Result) any {
+	if batch {
+		return results
+	}
+	return results[0]
 }
 
 // applyEntries applies the encoded commands of one log entry. They share one
@@ -126,6 +141,11 @@ type pending struct {
 	entries [][]byte
 	cmds    []Command // nil where an entry could not be decoded
 	results []Result
+	// For ApplyBatch: the entry's place among the logs, whether it is a
+	// MsgBatch, and why it could not be split.
+	at       int
+	batch    bool
+	splitErr error
 }
 
 func (f *FSM) decode(index uint64, entries [][]byte) *pending {
@@ -200,23 +220,19 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		return out
 	}
 	var ps []*pending
-	var pos []int // where each pending's answer goes in out
-	var broken []bool
 	for k, l := range logs {
 		if l.Type != raft.LogCommand {
 			continue
 		}
-		parts := [][]byte{l.Data}
-		if len(l.Data) > 0 && MessageType(l.Data[0]) == MsgBatch {
-			var err error
-			if parts, err = SplitBatch(l.Data); err != nil {
-				f.logger.Error("cannot split batch entry", "index", l.Index, "error", err)
-				ps, pos, broken = append(ps, &pending{index: l.Index}), append(pos, k), append(broken, true)
-				out[k] = Result{Err: err}
-				continue
-			}
+		parts, batch, err := entryParts(l)
+		if err != nil {
+			f.logger.Error("cannot split batch entry", "index", l.Index, "error", err)
+			ps = append(ps, &pending{index: l.Index, at: k, splitErr: err})
+			continue
 		}
-		ps, pos, broken = append(ps, f.decode(l.Index, parts)), append(pos, k), append(broken, false)
+		p := f.decode(l.Index, parts)
+		p.at, p.batch = k, batch
+		ps = append(ps, p)
 	}
 	ac := &f.ac
 	ac.begin(f.store.db(), ps[0].index)
@@ -241,25 +257,17 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		}
 		return out
 	}
-	for i, p := range ps {
+	for _, p := range ps {
 		f.logRejected(p)
-		if broken[i] {
+		if p.splitErr != nil {
+			out[p.at] = Result{Err: p.splitErr}
 			continue
 		}
-		out[pos[i]] = answer(logs[pos[i]], p.results)
+		out[p.at] = answer(p.batch, p.results)
 	}
 	f.store.setApplied(ps[len(ps)-1].index)
 	f.notify(ac.takeEvents())
 	return out
-}
-
-// answer is what Apply returns for l: a MsgBatch entry's results, or a
-// single entry's one result.
-func answer(l *raft.Log, results []Result) any {
-	if len(l.Data) > 0 && MessageType(l.Data[0]) == MsgBatch {
-		return results
-	}
-	return results[0]
 }
 
 // applyOneByOne is the slow path: each command in its own transaction, so a
