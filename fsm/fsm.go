@@ -48,6 +48,10 @@ type FSM struct {
 	observer atomic.Pointer[observerBox]
 	// ac is reused across Apply calls, which raft never runs concurrently.
 	ac applyCtx
+	// commands counts the commands applied; atSnapshot is its value when
+	// the state was last captured for a snapshot or restored from one. The
+	// difference is what a restart would replay (CommandsSinceSnapshot).
+	commands, atSnapshot atomic.Uint64
 }
 
 type observerBox struct{ o Observer }
@@ -88,7 +92,16 @@ func (f *FSM) Apply(l *raft.Log) any {
 		f.applyEntries(l.Index, nil)
 		return Result{Err: err}
 	}
+	f.commands.Add(uint64(len(parts)))
 	return answer(batch, f.applyEntries(l.Index, parts))
+}
+
+// CommandsSinceSnapshot is how many commands were applied after the state
+// the last snapshot (taken or restored) holds: the work a replica restarted
+// now would replay on top of it. Raft's own snapshot threshold counts log
+// entries, and one entry may carry hundreds of commands.
+func (f *FSM) CommandsSinceSnapshot() uint64 {
+	return f.commands.Load() - f.atSnapshot.Load()
 }
 
 // entryParts returns the encoded commands of a log entry: a MsgBatch entry's
@@ -258,6 +271,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		return out
 	}
 	for _, p := range ps {
+		f.commands.Add(uint64(len(p.cmds)))
 		f.logRejected(p)
 		if p.splitErr != nil {
 			out[p.at] = Result{Err: p.splitErr}
@@ -341,6 +355,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.atSnapshot.Store(f.commands.Load())
 	return &snapshot{txn: txn, index: applied.Index}, nil
 }
 
@@ -362,6 +377,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		return fmt.Errorf("restore snapshot: %w", err)
 	}
 	f.store.replace(db, index)
+	f.atSnapshot.Store(f.commands.Load())
 	f.logger.Info("restored state from snapshot", "index", index)
 	return nil
 }

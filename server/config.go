@@ -113,6 +113,11 @@ type RaftTuning struct {
 	// (default 30s).
 	SnapshotThreshold uint64
 	SnapshotInterval  time.Duration
+	// SnapshotCommands bounds the commands applied since the last snapshot
+	// (default 65536), what a replica killed now would replay; a snapshot
+	// also follows a burst once writes quieten, and a graceful shutdown
+	// (snapshots.go).
+	SnapshotCommands uint64
 	// TrailingLogs is how many entries a snapshot leaves in the log so slow
 	// followers catch up without a snapshot (default 2048).
 	TrailingLogs uint64
@@ -183,6 +188,7 @@ func (c *Config) setDefaults() error {
 	// after 1024, checked every 30s, so a restart replays seconds of log.
 	setDefault(&c.Raft.SnapshotThreshold, 1024)
 	setDefault(&c.Raft.SnapshotInterval, 30*time.Second)
+	setDefault(&c.Raft.SnapshotCommands, 65536)
 	// A snapshot is cheap to send (a follower further behind installs one
 	// in seconds), and every entry kept is disk a replica holds: keep a
 	// quarter of the snapshot interval.

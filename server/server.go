@@ -146,8 +146,9 @@ func (s *Server) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	s.wg.Add(5)
+	s.wg.Add(6)
 	go func() { defer s.wg.Done(); s.returnMemory(runCtx) }()
+	go func() { defer s.wg.Done(); s.snapshotLoop(runCtx) }()
 	go func() { defer s.wg.Done(); s.batcher.run(runCtx) }()
 	go func() { defer s.wg.Done(); s.leadershipLoop(runCtx) }()
 	go func() { defer s.wg.Done(); s.bootstrapLoop(runCtx) }()
@@ -192,6 +193,7 @@ func (s *Server) shutdown() {
 		s.logger.Warn("API shutdown", "error", err)
 	}
 	s.revokeLeadership()
+	s.snapshotBeforeShutdown()
 	s.parts.close()
 }
 

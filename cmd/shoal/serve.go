@@ -112,6 +112,7 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.DurationVar(&o.raft.LeaderLeaseTimeout, "raft-leader-lease-timeout", 250*time.Millisecond, "how long a leader keeps leading without hearing from a quorum")
 	f.DurationVar(&o.raft.CommitTimeout, "raft-commit-timeout", 50*time.Millisecond, "longest wait before a heartbeat carries the commit index")
 	f.Uint64Var(&o.raft.SnapshotThreshold, "raft-snapshot-threshold", 1024, "log entries between snapshots")
+	f.Uint64Var(&o.raft.SnapshotCommands, "raft-snapshot-commands", 65536, "commands between snapshots (an entry carries many): bounds what a restarted replica replays; an eighth of it is snapshotted once writes quieten, and at shutdown")
 	f.IntVar(&o.raft.MaxInflightApplies, "raft-max-inflight", 2, "batched Raft entries the leader keeps in flight (fewer: bigger batches)")
 	f.IntVar(&o.raft.MaxBatch, "raft-max-batch", 512, "most commands packed into one Raft entry")
 	f.StringVar(&o.raft.LogStore, "raft-log-store", "", "where the Raft log lives: wal (raft-wal) or bolt (raft-boltdb); default: the data folder's store, wal for a new folder (a folder refuses the other store)")
