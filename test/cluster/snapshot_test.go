@@ -82,3 +82,43 @@ func newestSnapshotIndex(t *testing.T, p *testcluster.Process) uint64 {
 	}
 	return newest
 }
+
+// A backup downloaded from the API (streamed, not buffered in the replica)
+// restores the state it was taken at.
+func TestSnapshotDownloadRestores(t *testing.T) {
+	skipShort(t)
+	c := testcluster.Start(t, testcluster.Options{Replicas: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p, err := c.WaitLeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nowhere := []*api.LabelSelectorRequirement{{Key: "zone", Operator: "=", Values: []string{"nowhere"}}}
+	kept, err := putJob(ctx, p, noopJob(nowhere))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.Get(ctx, "/api/v1/orchestrator/jobs/"+kept) // settles the store at the job's index
+	if err != nil || r.Status != http.StatusOK {
+		t.Fatalf("read job: %v %v", err, r)
+	}
+	backup, err := p.Get(ctx, "/api/v1/operator/snapshot")
+	if err != nil || backup.Status != http.StatusOK || len(backup.Body) == 0 || backup.Body[len(backup.Body)-1] != 0 {
+		t.Fatalf("snapshot download: %v %v", err, backup)
+	}
+	later, err := putJob(ctx, p, noopJob(nowhere))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = p.Do(ctx, http.MethodPut, "/api/v1/operator/snapshot", backup.Body)
+	if err != nil || r.Status != http.StatusOK {
+		t.Fatalf("restore: %v %v", err, r)
+	}
+	for id, want := range map[string]int{kept: http.StatusOK, later: http.StatusNotFound} {
+		r, err := p.Get(ctx, "/api/v1/orchestrator/jobs/"+id+"?consistency=linearizable")
+		if err != nil || r.Status != want {
+			t.Fatalf("job %s after restore: %v %v, want status %d", id, err, r, want)
+		}
+	}
+}
