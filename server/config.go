@@ -44,6 +44,9 @@ type Config struct {
 	RequestTimeout time.Duration
 	// MaxBodyBytes caps request bodies (default 10 MiB); more is a 413.
 	MaxBodyBytes int64
+	// MaxSnapshotBytes caps a snapshot restore's body instead (default
+	// 4 GiB): a backup holds the whole state.
+	MaxSnapshotBytes int64
 
 	Raft RaftTuning
 
@@ -165,6 +168,7 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.LeaderWait, 10*time.Second)
 	setDefault(&c.RequestTimeout, 30*time.Second)
 	setDefault(&c.MaxBodyBytes, 10<<20)
+	setDefault(&c.MaxSnapshotBytes, 4<<30)
 	setDefault(&c.IdempotencyWindow, 24*time.Hour)
 	setDefault(&c.EvalGCAge, 10*time.Minute)
 	setDefault(&c.NodeLostGrace, 2*time.Second)

@@ -166,14 +166,23 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 	})
 }
 
+// snapshotPath is where backups are downloaded and restored.
+const snapshotPath = "/api/v1/operator/snapshot"
+
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.cfg.MaxBodyBytes {
+		limit := s.cfg.MaxBodyBytes
+		if r.Method == http.MethodPut && r.URL.Path == snapshotPath {
+			// A backup is the whole state: 100 MB at 100,000 jobs. Only an
+			// operator's token reaches the handler, which reads it.
+			limit = s.cfg.MaxSnapshotBytes
+		}
+		if r.ContentLength > limit {
 			s.writeError(w, r, api.NewError(api.ErrTooLarge, api.CodeRequestTooLarge, api.ComponentAPI,
-				"request body of %d bytes is larger than the %d-byte limit", r.ContentLength, s.cfg.MaxBodyBytes))
+				"request body of %d bytes is larger than the %d-byte limit", r.ContentLength, limit))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }
