@@ -1,8 +1,6 @@
 package fsm
 
 import (
-	"strings"
-
 	"github.com/shoal-io/shoal/api"
 )
 
@@ -24,7 +22,7 @@ func (ac *applyCtx) jobRegister(req *JobRegisterRequest) (*JobRegisterResult, er
 			return nil, err
 		}
 		if ok && tok.Expiry > req.Now {
-			return &JobRegisterResult{JobID: tok.JobID, EvalID: tok.EvalID, Deduplicated: true}, nil
+			return &JobRegisterResult{JobID: tok.jobID(), EvalID: tok.evalID(), Deduplicated: true}, nil
 		}
 		prior = tok
 	}
@@ -54,11 +52,11 @@ func (ac *applyCtx) jobRegister(req *JobRegisterRequest) (*JobRegisterResult, er
 		return nil, err
 	}
 	if req.IdempotencyToken != "" {
-		// Copies: a decoded command's strings share its entry's buffer, and
-		// a token row outlives the job row for up to a day.
-		tok := &tokenRecord{Token: strings.Clone(req.IdempotencyToken), JobID: strings.Clone(job.ID),
-			EvalID: strings.Clone(req.EvalID), Expiry: req.TokenExpiry}
-		if err := ac.put(tableTokens, tok.Token, tok, prior == nil); err != nil {
+		// A copy (newTokenRecord's own buffer): a decoded command's strings
+		// share its entry's buffer, and a token row outlives the job row
+		// for up to a day.
+		tok := newTokenRecord(req.IdempotencyToken, job.ID, req.EvalID, req.TokenExpiry)
+		if err := ac.put(tableTokens, tok.token(), tok, prior == nil); err != nil {
 			return nil, err
 		}
 	}

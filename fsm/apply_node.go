@@ -154,7 +154,7 @@ func (ac *applyCtx) idempotencyPrune(req *IdempotencyPruneRequest) (*Idempotency
 		expired = append(expired, tok)
 	}
 	for _, tok := range expired {
-		if err := ac.remove(tableTokens, tok.Token, tok); err != nil {
+		if err := ac.remove(tableTokens, tok.token(), tok); err != nil {
 			return nil, err
 		}
 	}

@@ -177,7 +177,7 @@ func (t *ReadTxn) Idempotency(token string, now int64) (jobID, evalID string, ok
 	if err != nil || !found || r.Expiry <= now {
 		return "", "", false
 	}
-	return r.JobID, r.EvalID, true
+	return r.jobID(), r.evalID(), true
 }
 
 // maxCandidates is how many matches an ambiguous-ID error names.

@@ -75,13 +75,6 @@ type nodeRecord struct {
 	ModifyIndex uint64        `json:"ModifyIndex"`
 }
 
-type tokenRecord struct {
-	Token  string `json:"Token"`
-	JobID  string `json:"JobID"`
-	EvalID string `json:"EvalID"`
-	Expiry int64  `json:"Expiry"`
-}
-
 // indexRecord holds, per table, the raft index of its last change and its row
 // count (so metrics need no scan); the "applied" row holds the last applied
 // raft index.
@@ -328,14 +321,14 @@ func schema() *memtab.DBSchema {
 					if !ok {
 						return nil, false
 					}
-					return appendString(nil, r.Token), true
+					return r.idKey(), true
 				}}),
 				index("expiry", &keyIndexer{parts: timeID, key: func(obj any) ([]byte, bool) {
 					r, ok := obj.(*tokenRecord)
 					if !ok {
 						return nil, false
 					}
-					return appendString(appendInt64(nil, r.Expiry), r.Token), true
+					return appendString(appendInt64(make([]byte, 0, 9+r.tokLen), r.Expiry), r.token()), true
 				}}),
 			),
 		},
