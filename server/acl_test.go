@@ -29,7 +29,7 @@ type aclTestServer struct {
 }
 
 func newACLTestServer(t *testing.T) *aclTestServer {
-	s := &Server{cfg: Config{ACL: true, EnableDebug: true, MaxBodyBytes: 1 << 20}, logger: slog.New(slog.DiscardHandler), fsm: fsm.New(fsm.Config{})}
+	s := &Server{cfg: Config{ACL: true, EnableDebug: true, MaxBodyBytes: 1 << 20, MaxSnapshotBytes: 1 << 20}, logger: slog.New(slog.DiscardHandler), fsm: fsm.New(fsm.Config{})}
 	s.metrics = newMetrics(s)
 	ts := &aclTestServer{t: t, s: s, h: s.router(), tokens: map[string]string{}}
 	for _, tc := range []struct{ name, role, ns string }{

@@ -21,7 +21,7 @@ import (
 // which answer from the local state store.
 func readOnlyServer(m *fsmtest.Machine) *Server {
 	s := &Server{
-		cfg:    Config{NodeID: "r-fuzz", MaxBodyBytes: 1 << 20, LeaderWait: time.Second, RequestTimeout: time.Second},
+		cfg:    Config{NodeID: "r-fuzz", MaxBodyBytes: 1 << 20, MaxSnapshotBytes: 1 << 20, LeaderWait: time.Second, RequestTimeout: time.Second},
 		logger: slog.New(slog.DiscardHandler),
 		fsm:    m.FSM,
 	}

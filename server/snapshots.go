@@ -18,8 +18,9 @@ import (
 //   - once the writes quieten (fewer than quietCommands in a check interval),
 //     a snapshot of what is left if it is more than an eighth of that, so a
 //     replica that has just taken a burst restarts from a snapshot of it;
-//   - at a graceful shutdown, a snapshot of whatever is left: a SIGTERM'd
-//     replica restarts with nothing to replay.
+//   - at a graceful shutdown, a snapshot of what is left unless that is
+//     under a thousand commands: a SIGTERM'd replica restarts with next to
+//     nothing to replay.
 //
 // A snapshot's cost grows with the store (seconds at 100,000 jobs), so the
 // threshold is not lower: under sustained load it would spend more on
@@ -28,6 +29,10 @@ const (
 	snapshotCheckEvery = 5 * time.Second
 	quietCommands      = 64
 	shutdownSnapshot   = 20 * time.Second
+	// shutdownSnapshotMin is what a stopping replica leaves to replay
+	// rather than snapshot: a thousand commands replay in a fraction of a
+	// second, a snapshot of a large store takes seconds.
+	shutdownSnapshotMin = 1024
 )
 
 // snapshotLoop runs on every replica: snapshots are local.
@@ -89,7 +94,7 @@ func (s *Server) takeSnapshot(ctx context.Context, reason string, commands uint6
 // applied, so its restart restores instead of replaying.
 func (s *Server) snapshotBeforeShutdown() {
 	n := s.fsm.CommandsSinceSnapshot()
-	if n == 0 {
+	if n == 0 || n < min(shutdownSnapshotMin, s.cfg.Raft.SnapshotCommands/8) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownSnapshot)
