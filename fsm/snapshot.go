@@ -106,7 +106,10 @@ func writeTables(w io.Writer, txn *memtab.Txn, withIndex bool) error {
 	return err
 }
 
-var errTruncated = errors.New("snapshot is truncated")
+var (
+	errTruncated      = errors.New("snapshot is truncated")
+	errRestoreStopped = errors.New("restore stopped")
+)
 
 // readSnapshot builds a new database from a snapshot stream; frozen rows
 // keep codec for reading.
@@ -131,6 +134,17 @@ func readSnapshot(r io.Reader, codec *blobCodec) (*memtab.MemDB, uint64, error) 
 	var rows [tableCount]int
 	var buf []byte
 	v1History := &v1HistoryRows{}
+	// Format 1's history rows are folded in order, so it loads on one
+	// goroutine; format 2 loads its tables in parallel.
+	var loader *tableLoader
+	if h.Format != snapshotFormatV1 {
+		loader = newTableLoader(txn, codec)
+		defer func() {
+			if loader != nil {
+				loader.abort(errRestoreStopped)
+			}
+		}()
+	}
 	for {
 		tb, err := br.ReadByte()
 		if err != nil {
@@ -161,6 +175,12 @@ func readSnapshot(r io.Reader, codec *blobCodec) (*memtab.MemDB, uint64, error) 
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return nil, 0, unexpectedEOF(err)
 		}
+		if loader != nil {
+			if err := loader.add(t, frozen, buf); err != nil {
+				return nil, 0, err
+			}
+			continue
+		}
 		var rec any
 		switch {
 		case frozen:
@@ -180,6 +200,16 @@ func readSnapshot(r io.Reader, codec *blobCodec) (*memtab.MemDB, uint64, error) 
 			return nil, 0, fmt.Errorf("load %s row: %w", t, err)
 		}
 		rows[t]++
+	}
+	if loader != nil {
+		loaded, err := loader.wait()
+		loader = nil
+		if err != nil {
+			return nil, 0, err
+		}
+		for t, n := range loaded {
+			rows[t] += n
+		}
 	}
 	if err := fixIndexRows(txn, rows, h.Index); err != nil {
 		return nil, 0, err

@@ -236,6 +236,9 @@ func (t *Txn) note(ti, ii int, key string) {
 // Unwatched stops the write Txn from recording what it changes for
 // watchers. Only for filling a database no reader has seen yet (a snapshot
 // restore): there a record per index entry is a million entries of garbage.
+// An unwatched Txn also takes Inserts into different tables from different
+// goroutines at once (each table's trees are its own), so a restore fills
+// its tables in parallel; one table still takes one goroutine at a time.
 func (t *Txn) Unwatched() { t.unwatched = true }
 
 // Delete removes the row with obj's primary key (ErrNotFound if none).

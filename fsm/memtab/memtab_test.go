@@ -368,3 +368,53 @@ func TestReplacedRowsAreReleased(t *testing.T) {
 	}
 	runtime.KeepAlive(db)
 }
+
+// An unwatched write Txn takes inserts into different tables from different
+// goroutines at once (a restore's parallel load); run with -race.
+func TestUnwatchedTablesLoadInParallel(t *testing.T) {
+	idx := func(f func(r *row) (bool, string)) *IndexSchema {
+		return &IndexSchema{Unique: true, Indexer: single{fn{one: f}}}
+	}
+	tables := map[string]*TableSchema{}
+	names := []string{"a", "b", "c"}
+	for _, name := range names {
+		id, group := idx(func(r *row) (bool, string) { return true, r.ID + "\x00" }),
+			idx(func(r *row) (bool, string) { return true, r.Group + "\x00" + r.ID + "\x00" })
+		id.Name, group.Name = "id", "group"
+		tables[name] = &TableSchema{Name: name, Indexes: map[string]*IndexSchema{"id": id, "group": group}}
+	}
+	db, err := NewMemDB(&DBSchema{Tables: tables})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	txn := db.Txn(true)
+	txn.Unwatched()
+	errs := make(chan error, len(names))
+	for _, name := range names {
+		go func() {
+			for i := range n {
+				if err := txn.Insert(name, &row{ID: fmt.Sprintf("%s-%05d", name, i), Group: fmt.Sprint(i % 7)}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range names {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	txn.Commit()
+	read := db.Txn(false)
+	for _, name := range names {
+		for _, index := range []string{"id", "group"} {
+			it, err := read.Get(name, index)
+			if got := len(ids(t, it, err)); got != n {
+				t.Fatalf("table %s index %s holds %d rows, want %d", name, index, got, n)
+			}
+		}
+	}
+}
