@@ -53,6 +53,9 @@ func TestJobGC(t *testing.T) {
 			if res.JobsRemoved != len(tt.removed) || res.More != tt.wantMore {
 				t.Fatalf("removed %d more %t, want %d %t", res.JobsRemoved, res.More, len(tt.removed), tt.wantMore)
 			}
+			if got := h.fsm.JobsRemoved(); got != uint64(len(tt.removed)) {
+				t.Fatalf("JobsRemoved() = %d, want %d", got, len(tt.removed))
+			}
 			txn := h.txn()
 			for _, id := range tt.removed {
 				if _, err := txn.Job(id); !errors.Is(err, api.ErrNotFound) {

@@ -52,6 +52,8 @@ type FSM struct {
 	// the state was last captured for a snapshot or restored from one. The
 	// difference is what a restart would replay (CommandsSinceSnapshot).
 	commands, atSnapshot atomic.Uint64
+	// jobsRemoved counts the jobs retention passes removed since start.
+	jobsRemoved atomic.Uint64
 }
 
 type observerBox struct{ o Observer }
@@ -143,6 +145,7 @@ func (f *FSM) applyEntries(index uint64, entries [][]byte) []Result {
 		f.applyOneByOne(index, entries, p.cmds, p.results)
 	}
 	f.logRejected(p)
+	f.countRemoved(p)
 	f.store.setApplied(index)
 	f.notify(ac.takeEvents())
 	return p.results
@@ -199,6 +202,20 @@ func (f *FSM) applyPending(p *pending) bool {
 		p.results[i] = Result{Value: v, Err: err}
 	}
 	return true
+}
+
+// JobsRemoved is how many jobs retention passes applied here have removed
+// since the process started. A replica that goes from empty to a full store
+// and back within seconds (a new replica catching up before a collection)
+// shows it here, where a sampled job count would miss it.
+func (f *FSM) JobsRemoved() uint64 { return f.jobsRemoved.Load() }
+
+func (f *FSM) countRemoved(p *pending) {
+	for i, r := range p.results {
+		if res, ok := r.Value.(*JobGCResult); ok && r.Err == nil && p.cmds[i] != nil {
+			f.jobsRemoved.Add(uint64(res.JobsRemoved))
+		}
+	}
 }
 
 func (f *FSM) logRejected(p *pending) {
@@ -273,6 +290,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	for _, p := range ps {
 		f.commands.Add(uint64(len(p.cmds)))
 		f.logRejected(p)
+		f.countRemoved(p)
 		if p.splitErr != nil {
 			out[p.at] = Result{Err: p.splitErr}
 			continue

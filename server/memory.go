@@ -4,6 +4,8 @@ import (
 	"context"
 	"runtime/debug"
 	"time"
+
+	"github.com/shoal-io/shoal/fsm"
 )
 
 const (
@@ -14,20 +16,57 @@ const (
 	memoryReturnDrop = 1000
 )
 
-// returnMemory watches the number of stored jobs and, after a large
-// collection (or a restore that shrank the state), forces a garbage
-// collection and returns the freed pages to the operating system.
-func (s *Server) returnMemory(ctx context.Context) {
-	jobs, _, _, _ := s.fsm.State().Txn().Counts()
-	peak := jobs
+// jobCounter is what returnMemory reads of the state machine.
+type jobCounter interface {
+	Jobs() int
+	JobsRemoved() uint64
+}
+
+// memoryWatch decides when freed memory is worth handing back: when the
+// stored job count fell well below its peak (a collection, a restore of a
+// smaller state), or when more jobs were removed since the last look than
+// are left (a new replica that filled and was collected between two looks).
+// Steady churn (retention removing as fast as jobs come) fires neither: the
+// freed memory is reused at once.
+type memoryWatch struct {
+	peak    int
+	removed uint64
+}
+
+// due reports whether to return memory now, and moves the watch on.
+func (w *memoryWatch) due(jobs int, removed uint64) bool {
+	gone := removed - w.removed
+	fire := w.peak-jobs >= memoryReturnDrop || (gone >= memoryReturnDrop && gone >= uint64(jobs))
+	w.removed = removed
+	if fire {
+		w.peak = jobs
+	}
+	w.peak = max(w.peak, jobs)
+	return fire
+}
+
+// returnMemory forces a garbage collection and returns the freed pages to
+// the operating system once a collection (or a restore that shrank the
+// state) has freed much of the store.
+func (s *Server) returnMemory(ctx context.Context, c jobCounter) {
+	w := memoryWatch{peak: c.Jobs(), removed: c.JobsRemoved()}
 	every(ctx, memoryCheckEvery, nil, func() {
-		jobs, _, _, _ := s.fsm.State().Txn().Counts()
-		if peak-jobs >= memoryReturnDrop {
+		jobs, removed := c.Jobs(), c.JobsRemoved()
+		before := w.peak
+		if w.due(jobs, removed) {
 			start := time.Now()
 			debug.FreeOSMemory()
-			s.logger.Info("returned freed memory to the OS", "jobs_before", peak, "jobs_now", jobs, "took", time.Since(start))
-			peak = jobs
+			s.logger.Info("returned freed memory to the OS", "jobs_peak", before, "jobs_now", jobs, "took", time.Since(start))
 		}
-		peak = max(peak, jobs)
 	})
 }
+
+// fsmJobs counts the jobs of the replica's state machine.
+type fsmJobs struct{ f *fsm.FSM }
+
+func (j fsmJobs) Jobs() int {
+	jobs, _, _, _ := j.f.State().Txn().Counts()
+	return jobs
+}
+
+func (j fsmJobs) JobsRemoved() uint64 { return j.f.JobsRemoved() }

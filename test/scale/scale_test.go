@@ -7,12 +7,14 @@ package scale
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/shoal-io/shoal/api"
 	"github.com/shoal-io/shoal/api/client"
 	"github.com/shoal-io/shoal/test/testcluster"
 )
@@ -30,6 +32,62 @@ func startCluster(t *testing.T, extra ...string) *testcluster.Cluster {
 		ReplicaArgs: append(args, extra...),
 		ComputeArgs: computeArgs,
 	})
+}
+
+// collectAll adds a job that waits for a node, runs `gc --age 0s` through
+// a follower, and checks that only that job remains on every replica, that
+// the replicas agree, and that the largest RSS falls to half or less within
+// a minute.
+func collectAll(ctx context.Context, t *testing.T, cl *testcluster.Cluster, f *testcluster.Process, report func(string)) {
+	wait := noopJob(0, false)
+	wait.Constraints = []*api.LabelSelectorRequirement{{Key: "zone", Operator: "=", Values: []string{"nowhere"}}}
+	resp, _, err := newClient(t, f).Jobs().Put(ctx, &api.PutJobRequest{Job: wait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	largest := func() (mb float64) {
+		for _, p := range cl.Running() {
+			mb = max(mb, rssMB(p.PID()))
+		}
+		return mb
+	}
+	before := largest()
+	start := time.Now()
+	r, err := f.Do(ctx, http.MethodPost, "/api/v1/operator/gc", api.JobGCRequest{Age: "0s"})
+	if err != nil || r.Status != http.StatusOK {
+		t.Fatalf("gc: %v %v", err, r)
+	}
+	var res api.JobGCResponse
+	if err := r.Decode(&res); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("gc --age 0s removed %d jobs in %v", res.JobsRemoved, time.Since(start).Round(10*time.Millisecond))
+	d, err := cl.WaitDigestsEqual(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range cl.Running() {
+		r, err := p.Get(ctx, fmt.Sprintf("/api/v1/orchestrator/jobs?limit=10&index=%d&wait=10s", d.Index))
+		if err != nil || r.Status != http.StatusOK {
+			t.Fatalf("list on %s: %v %v", p.ID, err, r)
+		}
+		var list api.ListJobsResponse
+		if err := r.Decode(&list); err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Jobs) != 1 || list.Jobs[0].ID != resp.JobID {
+			t.Fatalf("%s lists %d jobs after gc, want only the waiting job %s", p.ID, len(list.Jobs), resp.JobID)
+		}
+	}
+	for time.Since(start) < time.Minute && largest() > before/2 {
+		time.Sleep(time.Second)
+	}
+	after := largest()
+	report("collected")
+	t.Logf("largest RSS %.0f MB before gc, %.0f MB %v after", before, after, time.Since(start).Round(time.Second))
+	if after > before/2 {
+		t.Errorf("largest RSS fell from %.0f to %.0f MB in a minute, want half or less", before, after)
+	}
 }
 
 // listPaths are the follower reads TestScale times; %s is a job's ID.
@@ -68,7 +126,7 @@ func TestScale(t *testing.T) {
 	report := func(label string) {
 		line := fmt.Sprintf("%-8s", label)
 		for _, p := range cl.Running() {
-			line += fmt.Sprintf("  %s rss=%6.0fMB dir=%5.0fMB", p.ID, rssMB(p.PID()), dirMB(p.DataDir))
+			line += fmt.Sprintf("  %s rss=%4.0fMB (file %3.0f) dir=%4.0fMB", p.ID, rssMB(p.PID()), statusMB(p.PID(), "RssFile:"), dirMB(p.DataDir))
 		}
 		t.Log(line)
 	}
@@ -157,6 +215,7 @@ func TestScale(t *testing.T) {
 	}
 	t.Logf("new replica %s serving at leader index %d after %v", nr.ID, li.Index(), d.Round(10*time.Millisecond))
 	report("final")
+	collectAll(ctx, t, cl, followers[0], report)
 	if out != "" {
 		for _, p := range cl.Replicas {
 			if b, err := os.ReadFile(p.LogPath); err == nil {
