@@ -119,10 +119,28 @@ func openLogStore(dir, kind string, stable *raftboltdb.BoltStore) (logStore, err
 		if err != nil {
 			return nil, fmt.Errorf("open Raft WAL in %s: %w", walDir, err)
 		}
-		return w, nil
+		return truncatedWAL{w}, nil
 	default:
 		return nil, fmt.Errorf("unknown Raft log store %q: use %s or %s", kind, LogStoreBolt, LogStoreWAL)
 	}
+}
+
+// truncatedWAL answers raft.ErrLogNotFound for entries before the log's
+// first index. raft-wal's head truncation is logical: an entry still in the
+// open tail segment stays readable after DeleteRange. A leader asked for such
+// an entry by a brand-new replica would then replicate its whole log from
+// index 1 (minutes of replay at scale) instead of sending its snapshot.
+type truncatedWAL struct{ *wal.WAL }
+
+func (w truncatedWAL) GetLog(index uint64, l *raft.Log) error {
+	first, err := w.FirstIndex()
+	if err != nil {
+		return err
+	}
+	if index < first {
+		return raft.ErrLogNotFound
+	}
+	return w.WAL.GetLog(index, l)
 }
 
 // nopCloser is bolt's log store: raft.db is closed as the stable store.

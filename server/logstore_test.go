@@ -1,10 +1,13 @@
 package server
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/raft"
 )
 
 func TestCheckLogStore(t *testing.T) {
@@ -59,5 +62,46 @@ func TestCheckLogStore(t *testing.T) {
 				t.Fatalf("marker = %q, %v; want %q", data, err, tt.got)
 			}
 		})
+	}
+}
+
+// A log entry before the first index is gone, even while raft-wal still
+// holds it in its open segment: a leader must send its snapshot to a replica
+// that needs it, not replay its log from the start.
+func TestWALTruncatedHeadIsNotFound(t *testing.T) {
+	ls, err := openLogStore(t.TempDir(), LogStoreWAL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ls.Close()
+	var logs []*raft.Log
+	for i := uint64(1); i <= 10; i++ {
+		logs = append(logs, &raft.Log{Index: i, Term: 1, Type: raft.LogCommand, Data: []byte{byte(i)}})
+	}
+	if err := ls.StoreLogs(logs); err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.DeleteRange(1, 5); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		index   uint64
+		wantErr error
+	}{
+		{1, raft.ErrLogNotFound},
+		{5, raft.ErrLogNotFound},
+		{6, nil},
+		{10, nil},
+		{11, raft.ErrLogNotFound},
+	}
+	for _, tt := range tests {
+		var l raft.Log
+		err := ls.GetLog(tt.index, &l)
+		if !errors.Is(err, tt.wantErr) {
+			t.Errorf("GetLog(%d) = %v, want %v", tt.index, err, tt.wantErr)
+		}
+		if err == nil && (l.Index != tt.index || l.Data[0] != byte(tt.index)) {
+			t.Errorf("GetLog(%d) read entry %d %v", tt.index, l.Index, l.Data)
+		}
 	}
 }
