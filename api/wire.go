@@ -134,8 +134,10 @@ type JobGCRequest struct {
 
 // JobGCResponse answers POST /api/v1/operator/gc: how many terminal jobs
 // the pass removed (with their executions, history and evaluations) and the
-// state index after it.
+// state index after it. More says the pass stopped to answer within the
+// request's time while old terminal jobs remain: ask again to go on.
 type JobGCResponse struct {
 	JobsRemoved int    `json:"JobsRemoved"`
+	More        bool   `json:"More,omitempty"`
 	Index       uint64 `json:"Index"`
 }

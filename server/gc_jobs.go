@@ -26,7 +26,7 @@ func (s *Server) collectJobsRound(ctx context.Context) {
 	if s.cfg.JobGCAge <= 0 {
 		return
 	}
-	removed, _, err := s.collectJobs(ctx, time.Now().Add(-s.cfg.JobGCAge).UnixNano(), jobGCMaxSweeps)
+	removed, _, _, err := s.collectJobs(ctx, time.Now().Add(-s.cfg.JobGCAge).UnixNano(), jobGCMaxSweeps, time.Time{})
 	if err != nil {
 		s.logger.Warn("collect terminal jobs", "error", err)
 	}
@@ -36,23 +36,22 @@ func (s *Server) collectJobsRound(ctx context.Context) {
 }
 
 // collectJobs removes terminal jobs that ended before before, in bounded
-// sweeps (at most maxSweeps; 0: until none is left), and returns how many
-// went and the index of the last sweep.
-func (s *Server) collectJobs(ctx context.Context, before int64, maxSweeps int) (int, uint64, error) {
-	removed := 0
-	var index uint64
+// sweeps (at most maxSweeps; 0: until none is left), stopping after the
+// sweep that passes stopBy (zero: no bound). It returns how many went, the
+// index of the last sweep and whether some were left for another pass.
+func (s *Server) collectJobs(ctx context.Context, before int64, maxSweeps int, stopBy time.Time) (removed int, index uint64, more bool, err error) {
 	for sweep := 0; maxSweeps == 0 || sweep < maxSweeps; sweep++ {
 		res, idx, err := applyAs[*fsm.JobGCResult](ctx, s, &fsm.JobGCRequest{Before: before, Limit: jobGCBatch, Now: now()})
 		if err != nil {
-			return removed, index, err
+			return removed, index, false, err
 		}
 		removed += res.JobsRemoved
 		index = idx
-		if !res.More {
+		if more = res.More; !more || (!stopBy.IsZero() && time.Now().After(stopBy)) {
 			break
 		}
 	}
-	return removed, index, nil
+	return removed, index, more, nil
 }
 
 // operatorJobGC runs a retention pass now (POST /api/v1/operator/gc), with
@@ -78,12 +77,15 @@ func (s *Server) operatorJobGC(ctx context.Context, r *http.Request, body []byte
 		// Retention is off and no age was asked for: nothing is old enough.
 		return http.StatusOK, &api.JobGCResponse{Index: s.fsm.State().Index()}, s.fsm.State().Index(), nil
 	}
-	removed, index, err := s.collectJobs(ctx, time.Now().Add(-age).UnixNano(), 0)
+	// A pass over a large store outlasts a request (100,000 jobs take about
+	// a minute on a small machine): it answers with More after half the
+	// request's time, and the caller asks again.
+	removed, index, more, err := s.collectJobs(ctx, time.Now().Add(-age).UnixNano(), 0, time.Now().Add(s.cfg.RequestTimeout/2))
 	if err != nil {
 		return 0, nil, 0, err
 	}
 	if index == 0 {
 		index = s.fsm.State().Index()
 	}
-	return http.StatusOK, &api.JobGCResponse{JobsRemoved: removed, Index: index}, index, nil
+	return http.StatusOK, &api.JobGCResponse{JobsRemoved: removed, More: more, Index: index}, index, nil
 }

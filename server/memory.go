@@ -22,22 +22,24 @@ type jobCounter interface {
 	JobsRemoved() uint64
 }
 
-// memoryWatch decides when freed memory is worth handing back: when the
-// stored job count fell well below its peak (a collection, a restore of a
-// smaller state), or when more jobs were removed since the last look than
+// memoryWatch decides when freed memory is worth handing back: once the
+// stored job count has stopped falling (one hand-back after a long pass,
+// not one per look) and is well below its peak (a collection, a restore of
+// a smaller state), or when more jobs were removed since the last look than
 // are left (a new replica that filled and was collected between two looks).
-// Steady churn (retention removing as fast as jobs come) fires neither: the
+// Steady churn (retention removing as fast as jobs come) does neither: the
 // freed memory is reused at once.
 type memoryWatch struct {
-	peak    int
-	removed uint64
+	peak, last int
+	removed    uint64
 }
 
 // due reports whether to return memory now, and moves the watch on.
 func (w *memoryWatch) due(jobs int, removed uint64) bool {
 	gone := removed - w.removed
-	fire := w.peak-jobs >= memoryReturnDrop || (gone >= memoryReturnDrop && gone >= uint64(jobs))
-	w.removed = removed
+	settled := jobs >= w.last
+	fire := settled && (w.peak-jobs >= memoryReturnDrop || (gone >= memoryReturnDrop && gone >= uint64(jobs)))
+	w.removed, w.last = removed, jobs
 	if fire {
 		w.peak = jobs
 	}
@@ -49,7 +51,8 @@ func (w *memoryWatch) due(jobs int, removed uint64) bool {
 // the operating system once a collection (or a restore that shrank the
 // state) has freed much of the store.
 func (s *Server) returnMemory(ctx context.Context, c jobCounter) {
-	w := memoryWatch{peak: c.Jobs(), removed: c.JobsRemoved()}
+	jobs := c.Jobs()
+	w := memoryWatch{peak: jobs, last: jobs, removed: c.JobsRemoved()}
 	every(ctx, memoryCheckEvery, nil, func() {
 		jobs, removed := c.Jobs(), c.JobsRemoved()
 		before := w.peak

@@ -348,3 +348,40 @@ func TestHeaders(t *testing.T) {
 		t.Errorf("default headers %v", h)
 	}
 }
+
+// A pass the server answers in parts is asked for until it is done.
+func TestJobGCAsksUntilDone(t *testing.T) {
+	tests := []struct {
+		name    string
+		answers []string
+		want    int
+		calls   int
+	}{
+		{"one part", []string{`{"JobsRemoved":3,"Index":7}`}, 3, 1},
+		{"three parts", []string{`{"JobsRemoved":500,"More":true,"Index":7}`, `{"JobsRemoved":500,"More":true,"Index":8}`, `{"JobsRemoved":2,"Index":9}`}, 1002, 3},
+		// More with nothing removed (every job scanned still running) ends
+		// the loop instead of spinning.
+		{"no progress", []string{`{"JobsRemoved":0,"More":true,"Index":7}`, `{"JobsRemoved":1,"Index":8}`}, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			srv := newRecorder(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+				_, _ = w.Write([]byte(tt.answers[min(calls, len(tt.answers)-1)]))
+				calls++
+			})
+			c := newClient(t, []string{srv.URL})
+			out, _, err := c.Operator().JobGC(context.Background(), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.JobsRemoved != tt.want || calls != tt.calls || out.More {
+				t.Fatalf("removed %d in %d calls (more %t), want %d in %d", out.JobsRemoved, calls, out.More, tt.want, tt.calls)
+			}
+			var sent api.JobGCRequest
+			if err := json.Unmarshal(srv.last(t).Body, &sent); err != nil || sent.Age != "0s" {
+				t.Fatalf("sent %+v (%v), want age 0s", sent, err)
+			}
+		})
+	}
+}

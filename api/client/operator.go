@@ -84,17 +84,26 @@ func (a *OperatorAPI) SnapshotRestore(ctx context.Context, r io.Reader) error {
 
 // JobGC removes terminal jobs older than age now, with their executions,
 // history and evaluations (POST /api/v1/operator/gc); age 0 removes every
-// terminal job, a negative age uses the cluster's --job-gc-age. A pass is
-// safe to repeat, so it is retried after an unknown outcome.
+// terminal job, a negative age uses the cluster's --job-gc-age. A server
+// answers a long pass in parts (More); JobGC asks until it is done and
+// returns the sum. A pass is safe to repeat, so it is retried after an
+// unknown outcome.
 func (a *OperatorAPI) JobGC(ctx context.Context, age time.Duration) (*api.JobGCResponse, *Meta, error) {
 	var body api.JobGCRequest
 	if age >= 0 {
 		body.Age = age.String()
 	}
-	var out api.JobGCResponse
-	meta, err := a.c.call(ctx, &request{method: http.MethodPost, path: operatorPath + "/gc", json: body, idempotent: true}, &out)
-	if err != nil {
-		return nil, meta, err
+	total := &api.JobGCResponse{}
+	for {
+		var out api.JobGCResponse
+		meta, err := a.c.call(ctx, &request{method: http.MethodPost, path: operatorPath + "/gc", json: body, idempotent: true}, &out)
+		if err != nil {
+			return nil, meta, err
+		}
+		total.JobsRemoved += out.JobsRemoved
+		total.Index = out.Index
+		if !out.More || out.JobsRemoved == 0 {
+			return total, meta, nil
+		}
 	}
-	return &out, meta, nil
 }
