@@ -17,9 +17,10 @@ import (
 // times what is live before a collection.
 const defaultMemoryLimit = "400MiB"
 
-// liveHeadroom is how far above the live heap the limit is raised when the
-// live heap itself nears the configured limit: a fixed limit below what is
-// live would have the collector run back to back, taking half the CPU.
+// liveHeadroom is how far above the live heap the collector's goal is kept
+// (the limit raised for it) when the live heap nears the configured limit: a
+// goal at what is live would have the collector run back to back, taking
+// half the CPU.
 const liveHeadroom = 1.5
 
 // applyMemoryLimit sets Go's soft memory limit from --memory-limit, unless

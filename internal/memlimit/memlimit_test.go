@@ -14,40 +14,52 @@ func TestTarget(t *testing.T) {
 		name     string
 		base     int64
 		headroom float64
-		live     uint64
+		current  int64
+		h        heap
 		want     int64
 	}{
-		{"small heap keeps the floor", 400 * mib, 1.5, 100 * mib, 400 * mib},
-		{"live heap near the floor raises it", 400 * mib, 1.5, 300 * mib, 450 * mib},
-		{"exactly at the floor", 400 * mib, 2, 200 * mib, 400 * mib},
-		{"no overflow", 1, 4, math.MaxUint64, math.MaxInt64},
+		{"small heap keeps the floor", 400 * mib, 1.5, 400 * mib, heap{100 * mib, 900 * mib}, 400 * mib},
+		{"no goal: headroom times live", 400 * mib, 1.5, 400 * mib, heap{300 * mib, 0}, 450 * mib},
+		// 153 MiB of partly used spans beside a 266 MiB live heap: under a
+		// 419 MB limit the goal is the live heap itself.
+		{"fragmentation squeezes the goal", 400 * mib, 1.5, 419 * mib, heap{266 * mib, 266 * mib}, 552 * mib},
+		{"goal where it should be: kept", 400 * mib, 1.5, 552 * mib, heap{266 * mib, 399 * mib}, 552 * mib},
+		{"live heap shrank: back down", 400 * mib, 1.5, 552 * mib, heap{20 * mib, 180 * mib}, 400 * mib},
+		{"goal held low by GOGC: capped", 100 * mib, 1.5, 900 * mib, heap{200 * mib, 240 * mib}, 600 * mib},
+		{"no overflow", 1, 4, 1, heap{math.MaxUint64, 0}, math.MaxInt64},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := target(tt.base, tt.headroom, tt.live); got != tt.want {
-				t.Errorf("target(%d, %v, %d) = %d, want %d", tt.base, tt.headroom, tt.live, got, tt.want)
+			if got := target(tt.base, tt.headroom, tt.current, tt.h); got != tt.want {
+				t.Errorf("target(%d MiB, %v, %d MiB, %+v) = %d MiB, want %d MiB", tt.base/mib, tt.headroom, tt.current/mib, tt.h, got/mib, tt.want/mib)
 			}
 		})
 	}
 }
 
-func TestAdjustFollowsTheLiveHeapBothWays(t *testing.T) {
+// The tuner against a model of the runtime: the goal is the limit less what
+// else the process holds (capped by GOGC 800).
+func TestAdjustSteersTheGoal(t *testing.T) {
 	const mib = 1 << 20
-	var live uint64
+	var live, other uint64
 	var sets []int64
-	tu := newTuner(400*mib, 1.5, nil, func(v int64) int64 { sets = append(sets, v); return 0 }, func() (uint64, bool) { return live, true })
+	var tu *Tuner
+	tu = newTuner(400*mib, 1.5, nil, func(v int64) int64 { sets = append(sets, v); return 0 }, func() (heap, bool) {
+		goal := min(9*live, uint64(tu.current)-other)
+		return heap{live: live, goal: goal}, true
+	})
 	steps := []struct {
-		live uint64
-		want int64
+		live, other uint64
+		want        int64
 	}{
-		{100 * mib, 400 * mib}, // under the floor: no change
-		{300 * mib, 450 * mib}, // raised
-		{305 * mib, 450 * mib}, // under 5%: left alone
-		{400 * mib, 600 * mib}, // raised again
-		{50 * mib, 400 * mib},  // after a collection of most jobs: back to the floor
+		{100 * mib, 20 * mib, 400 * mib},  // room enough under the floor: no change
+		{266 * mib, 153 * mib, 552 * mib}, // fragmented: raised until the goal is 1.5 × live
+		{266 * mib, 153 * mib, 552 * mib}, // and held there
+		{300 * mib, 153 * mib, 603 * mib}, // grows with the live heap
+		{50 * mib, 30 * mib, 400 * mib},   // after a collection of most jobs: back to the floor
 	}
 	for i, s := range steps {
-		live = s.live
+		live, other = s.live, s.other
 		if !tu.adjust() {
 			t.Fatalf("step %d: adjust stopped", i)
 		}
@@ -68,7 +80,7 @@ func TestAdjustFollowsTheLiveHeapBothWays(t *testing.T) {
 // after several successive collections, not once.
 func TestTunesAfterEveryCollection(t *testing.T) {
 	var calls atomic.Int64
-	tu := newTuner(1<<40, 1.5, nil, func(int64) int64 { return 0 }, func() (uint64, bool) { calls.Add(1); return 1, true })
+	tu := newTuner(1<<40, 1.5, nil, func(int64) int64 { return 0 }, func() (heap, bool) { calls.Add(1); return heap{live: 1}, true })
 	tu.arm()
 	defer tu.Stop()
 	deadline := time.Now().Add(10 * time.Second)
