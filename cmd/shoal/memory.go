@@ -21,7 +21,7 @@ const defaultMemoryLimit = "400MiB"
 // (the limit raised for it) when the live heap nears the configured limit: a
 // goal at what is live would have the collector run back to back, taking
 // half the CPU.
-const liveHeadroom = 1.5
+const liveHeadroom = 1.3
 
 // applyMemoryLimit sets Go's soft memory limit from --memory-limit, unless
 // GOMEMLIMIT is set (the runtime has read it already), and keeps it above
