@@ -4,8 +4,6 @@ import (
 	"context"
 	"runtime/debug"
 	"time"
-
-	"github.com/shoal-io/shoal/fsm"
 )
 
 const (
@@ -15,12 +13,6 @@ const (
 	// over minutes, and an operator who just ran a collection watches RSS.
 	memoryReturnDrop = 1000
 )
-
-// jobCounter is what returnMemory reads of the state machine.
-type jobCounter interface {
-	Jobs() int
-	JobsRemoved() uint64
-}
 
 // memoryWatch decides when freed memory is worth handing back: once the
 // stored job count has stopped falling (one hand-back after a long pass,
@@ -50,11 +42,11 @@ func (w *memoryWatch) due(jobs int, removed uint64) bool {
 // returnMemory forces a garbage collection and returns the freed pages to
 // the operating system once a collection (or a restore that shrank the
 // state) has freed much of the store.
-func (s *Server) returnMemory(ctx context.Context, c jobCounter) {
-	jobs := c.Jobs()
-	w := memoryWatch{peak: jobs, last: jobs, removed: c.JobsRemoved()}
+func (s *Server) returnMemory(ctx context.Context) {
+	jobs := s.storedJobs()
+	w := memoryWatch{peak: jobs, last: jobs, removed: s.fsm.JobsRemoved()}
 	every(ctx, memoryCheckEvery, nil, func() {
-		jobs, removed := c.Jobs(), c.JobsRemoved()
+		jobs, removed := s.storedJobs(), s.fsm.JobsRemoved()
 		before := w.peak
 		if w.due(jobs, removed) {
 			start := time.Now()
@@ -64,12 +56,7 @@ func (s *Server) returnMemory(ctx context.Context, c jobCounter) {
 	})
 }
 
-// fsmJobs counts the jobs of the replica's state machine.
-type fsmJobs struct{ f *fsm.FSM }
-
-func (j fsmJobs) Jobs() int {
-	jobs, _, _, _ := j.f.State().Txn().Counts()
+func (s *Server) storedJobs() int {
+	jobs, _, _, _ := s.fsm.State().Txn().Counts()
 	return jobs
 }
-
-func (j fsmJobs) JobsRemoved() uint64 { return j.f.JobsRemoved() }

@@ -147,7 +147,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer cancel()
 
 	s.wg.Add(6)
-	go func() { defer s.wg.Done(); s.returnMemory(runCtx, fsmJobs{s.fsm}) }()
+	go func() { defer s.wg.Done(); s.returnMemory(runCtx) }()
 	go func() { defer s.wg.Done(); s.snapshotLoop(runCtx) }()
 	go func() { defer s.wg.Done(); s.batcher.run(runCtx) }()
 	go func() { defer s.wg.Done(); s.leadershipLoop(runCtx) }()

@@ -7,7 +7,6 @@ package scale
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,16 +63,12 @@ func collectAll(ctx context.Context, t *testing.T, cl *testcluster.Cluster, f *t
 		t.Fatal(err)
 	}
 	for _, p := range cl.Running() {
-		r, err := p.Get(ctx, fmt.Sprintf("/api/v1/orchestrator/jobs?limit=10&index=%d&wait=10s", d.Index))
-		if err != nil || r.Status != http.StatusOK {
-			t.Fatalf("list on %s: %v %v", p.ID, err, r)
-		}
-		var list api.ListJobsResponse
-		if err := r.Decode(&list); err != nil {
+		ids, err := p.JobIDsAt(ctx, d.Index, 10)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if len(list.Jobs) != 1 || list.Jobs[0].ID != resp.JobID {
-			t.Fatalf("%s lists %d jobs after gc, want only the waiting job %s", p.ID, len(list.Jobs), resp.JobID)
+		if len(ids) != 1 || ids[0] != resp.JobID {
+			t.Fatalf("%s lists %d jobs after gc, want only the waiting job %s", p.ID, len(ids), resp.JobID)
 		}
 	}
 	collected := time.Now()

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/shoal-io/shoal/api"
 )
 
 // Process is one shoal process the test controls.
@@ -262,4 +264,25 @@ func (p *Process) PID() int {
 		return 0
 	}
 	return p.cmd.Process.Pid
+}
+
+// JobIDsAt lists up to limit job IDs on p once its state has reached index
+// (a blocking read of at most 10 s).
+func (p *Process) JobIDsAt(ctx context.Context, index uint64, limit int) ([]string, error) {
+	r, err := p.Get(ctx, fmt.Sprintf("/api/v1/orchestrator/jobs?limit=%d&index=%d&wait=10s", limit, index))
+	if err != nil {
+		return nil, fmt.Errorf("list jobs on %s: %w", p.ID, err)
+	}
+	if r.Status != http.StatusOK {
+		return nil, fmt.Errorf("list jobs on %s: %d %s", p.ID, r.Status, truncate(r.Body))
+	}
+	var list api.ListJobsResponse
+	if err := r.Decode(&list); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(list.Jobs))
+	for i, j := range list.Jobs {
+		ids[i] = j.ID
+	}
+	return ids, nil
 }
