@@ -49,7 +49,12 @@ func (s *Server) resolveToken(r *http.Request) (*api.ACLToken, error) {
 		return nil, unauthenticated("this request needs an ACL token")
 	}
 	hash := auth.HashSecret(secret)
-	tok, err := s.fsm.State().Txn().ACLTokenBySecretHash(hash)
+	// The floor: a token revoked through this replica stays refused here.
+	txn, err := s.localTxn(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	tok, err := txn.ACLTokenBySecretHash(hash)
 	if err != nil {
 		return nil, err
 	}
