@@ -93,7 +93,8 @@ chaos-smoke: build
 
 ## soak-scale: creates at ~500 jobs/s for 20 minutes on 3 replicas + 2 compute nodes with
 ## --job-gc-age 2m; a line a minute with each replica's RSS and data folder, the jobs stored and
-## a follower's list p99. Knobs: SHOAL_SOAK_DURATION (e.g. 7m), SHOAL_SOAK_RATE, SHOAL_SOAK_GC_AGE.
+## a follower's list p99; fails if any trends upward after SHOAL_SOAK_WARMUP (5m) or the rate was not
+## taken. Knobs: SHOAL_SOAK_DURATION (e.g. 7m), SHOAL_SOAK_RATE, SHOAL_SOAK_GC_AGE.
 soak-scale: build
 	SHOAL_SOAK_SCALE=1 SHOAL_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -v -run '^TestSoakScale$$' ./test/scale/
 
