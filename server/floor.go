@@ -29,13 +29,19 @@ func (s *Server) raiseFloor(index uint64) {
 }
 
 // appliedFloor waits until this replica has applied every write it has
-// acknowledged. A replica cut off from its leader cannot: it answers 503
-// when ctx ends rather than a read that misses an acknowledged write.
+// acknowledged. A replica cut off from its leader cannot: after LeaderWait
+// (what a write waits for a leader) it answers 503 rather than a read that
+// misses an acknowledged write.
 func (s *Server) appliedFloor(ctx context.Context) error {
 	floor := s.ackFloor.Load()
 	st := s.fsm.State()
 	if st.Index() >= floor {
 		return nil
+	}
+	if s.cfg.LeaderWait > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.LeaderWait)
+		defer cancel()
 	}
 	if err := st.WaitForIndex(ctx, floor); err != nil {
 		return api.NewError(api.ErrUnavailable, api.CodeServiceUnavailable, api.ComponentRaft,

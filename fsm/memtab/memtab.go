@@ -87,6 +87,9 @@ type Txn struct {
 	// the first write.
 	changes   []change
 	unwatched bool
+	// unrecorded is set when a change was left out of changes because no
+	// reader was waiting then: Commit fires every watch registered since.
+	unrecorded bool
 }
 
 type change struct {
@@ -226,8 +229,15 @@ func contains(keys []string, k string) bool {
 	return false
 }
 
+// note records a change for the watchers. With none registered (a
+// follower nobody long-polls) it records nothing: the list was a tenth of
+// what a replica allocated per write.
 func (t *Txn) note(ti, ii int, key string) {
 	if t.unwatched {
+		return
+	}
+	if !t.db.watch.waiting() {
+		t.unrecorded = true
 		return
 	}
 	t.changes = append(t.changes, change{table: ti, index: ii, key: key})
@@ -325,7 +335,7 @@ func (t *Txn) Commit() {
 		}
 	}
 	db.working = t.root
-	db.watch.publish(&db.published, pub, t.changes)
+	db.watch.publish(&db.published, pub, t.changes, t.unrecorded)
 	t.changes = nil
 	db.writer.Unlock()
 }

@@ -331,6 +331,45 @@ func TestWatch(t *testing.T) {
 	}
 }
 
+// TestWatchRegisteredDuringUnrecordedWrite: a transaction that began
+// writing while nobody waited records no changes; a watch registered before
+// it commits must fire all the same, and transactions with a waiter record.
+func TestWatchRegisteredDuringUnrecordedWrite(t *testing.T) {
+	db := testDB(t)
+	load(t, db, &row{ID: "a", Group: "g1"})
+	w := db.Txn(true)
+	if err := w.Insert("rows", &row{ID: "b", Group: "g1"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.changes) != 0 || !w.unrecorded {
+		t.Fatalf("recorded %d changes with nobody waiting", len(w.changes))
+	}
+	it, _ := db.Txn(false).Get("rows", "group", "g1")
+	ch := it.WatchCh()
+	w.Commit()
+	select {
+	case <-ch:
+	case <-time.After(time.Second):
+		t.Fatal("the watch registered during the write did not fire")
+	}
+
+	it, _ = db.Txn(false).Get("rows", "group", "g2")
+	ch = it.WatchCh()
+	w = db.Txn(true)
+	if err := w.Insert("rows", &row{ID: "c", Group: "g3"}); err != nil {
+		t.Fatal(err)
+	}
+	if w.unrecorded || len(w.changes) == 0 {
+		t.Fatal("a write with a waiter did not record its changes")
+	}
+	w.Commit()
+	select {
+	case <-ch:
+		t.Fatal("a recorded change outside the range fired the watch")
+	default:
+	}
+}
+
 // TestReplacedRowsAreReleased: rows inserted in key order and replaced a
 // little later, one commit each (jobs are created in time order and frozen
 // when they end), must not stay reachable from the trees. tidwall/btree kept

@@ -17,6 +17,9 @@ type watchRegistry struct {
 	mu      sync.Mutex
 	watches map[watchKey]*watchEntry
 	swept   time.Time
+	// count is len(watches), read without the lock: a writer records its
+	// changes only while someone waits (see Txn.note).
+	count atomic.Int64
 }
 
 type watchKey struct {
@@ -50,22 +53,30 @@ func (w *watchRegistry) register(pub *atomic.Pointer[root], seen *root, ti, ii i
 	if !ok {
 		e = &watchEntry{ch: make(chan struct{}), created: time.Now()}
 		w.watches[k] = e
+		w.count.Store(int64(len(w.watches)))
 	}
 	return e.ch
 }
 
+// waiting reports whether any reader may be waiting for a change.
+func (w *watchRegistry) waiting() bool { return w.count.Load() > 0 }
+
 // publish makes next the published version and fires the watches whose
 // range a change falls in, under the registry lock, so no reader registers
-// against a version between the two.
-func (w *watchRegistry) publish(pub *atomic.Pointer[root], next *root, changes []change) {
+// against a version between the two. unrecorded means the transaction left
+// some changes out (nobody waited when it made them): a watch registered
+// since then fires whatever its range, since a spurious wake-up only makes
+// its reader read again.
+func (w *watchRegistry) publish(pub *atomic.Pointer[root], next *root, changes []change, unrecorded bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	defer func() { w.count.Store(int64(len(w.watches))) }()
 	pub.Store(next)
 	if len(w.watches) == 0 {
 		return
 	}
 	for k, e := range w.watches {
-		if fires(k, changes) {
+		if unrecorded || fires(k, changes) {
 			close(e.ch)
 			delete(w.watches, k)
 		}
