@@ -161,7 +161,8 @@ func (ac *applyCtx) freeze() error {
 		if err != nil {
 			continue // stays hot; reads and snapshots handle both forms
 		}
-		if err := ac.txn.Insert(k.table.String(), frozen); err != nil {
+		// The frozen form has the row's keys (TestFrozenRowsKeepTheirKeys).
+		if err := ac.txn.Replace(k.table.String(), frozen); err != nil {
 			return fmt.Errorf("freeze %s row %s: %w", k.table, k.id, err)
 		}
 		ac.written[k] = frozen
@@ -183,7 +184,7 @@ func (ac *applyCtx) freezeHistoryOf(jobID string) error {
 	if err != nil {
 		return nil
 	}
-	if err := ac.txn.Insert(tableHistory.String(), frozen); err != nil {
+	if err := ac.txn.Replace(tableHistory.String(), frozen); err != nil {
 		return fmt.Errorf("freeze history of %s: %w", jobID, err)
 	}
 	return nil

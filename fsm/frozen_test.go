@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/shoal-io/shoal/api"
+	"github.com/shoal-io/shoal/fsm/memtab"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -176,4 +179,93 @@ func TestRestoreFormat1History(t *testing.T) {
 	if got := reads(t, &harness{t: t, fsm: restored}); got != want {
 		t.Fatalf("format 1 restore reads differently:\n got %s\nwant %s", got, want)
 	}
+}
+
+// TestFrozenRowsKeepTheirKeys: freezing replaces a row in its primary index
+// only (memtab's Replace), so a frozen row must have the hot row's key in
+// every index, or the secondary indexes would lead to rows that no longer
+// match them.
+func TestFrozenRowsKeepTheirKeys(t *testing.T) {
+	c := newBlobCodec()
+	now := int64(1_700_000_000_000_000_000)
+	var jobs []*api.Job
+	for i, st := range []api.JobStateType{api.JobStateTypeCompleted, api.JobStateTypeFailed, api.JobStateTypeStopped} {
+		j := newJob(fmt.Sprintf("j-%d", i), []string{api.JobTypeBatch, api.JobTypeOps, api.JobTypeService}[i], now)
+		j.State = api.State[api.JobStateType]{StateType: st}
+		j.ModifyTime = now + int64(i)
+		if i > 0 {
+			j.Labels = map[string]string{"team": "data", "zone": fmt.Sprint(i), "empty": ""}
+		}
+		if i == 2 {
+			j.Namespace = "team-a"
+		}
+		jobs = append(jobs, j)
+	}
+	type pair struct {
+		table     tableID
+		hot, cold any
+	}
+	var rows []pair
+	for i, j := range jobs {
+		hot := &jobRecord{Job: j, CreateIndex: 3, ModifyIndex: 9}
+		cold, err := freezeJob(c, hot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, pair{tableJobs, hot, cold})
+		e := newExec(fmt.Sprintf("e-%d", i), j.ID, "n-1", 1, []api.ExecutionStateType{
+			api.ExecutionStateCompleted, api.ExecutionStateFailed, api.ExecutionStateCancelled}[i])
+		e.DesiredState = api.State[api.ExecutionDesiredStateType]{StateType: api.ExecutionDesiredStateStopped}
+		hotExec := &execRecord{Execution: e, CreateIndex: 4, ModifyIndex: 8}
+		coldExec, err := freezeExec(c, hotExec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, pair{tableExecutions, hotExec, coldExec})
+		hotHist := &historyRecord{JobID: j.ID, Events: []*api.JobHistory{{Type: api.JobHistoryTypeJobLevel, JobID: j.ID, Time: time.Unix(0, now).UTC()}}}
+		coldHist, err := freezeHistory(c, hotHist)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, pair{tableHistory, hotHist, coldHist})
+	}
+	sch := schema()
+	for _, r := range rows {
+		for name, ix := range sch.Tables[r.table.String()].Indexes {
+			// A row's keys in an index are a set: a hot job's labels come
+			// in map order.
+			hot, cold := indexKeys(t, ix, r.hot), indexKeys(t, ix, r.cold)
+			slices.SortFunc(hot, bytes.Compare)
+			slices.SortFunc(cold, bytes.Compare)
+			if fmt.Sprintf("%q", hot) != fmt.Sprintf("%q", cold) {
+				t.Errorf("%s index %s: hot keys %q, frozen keys %q", r.table, name, hot, cold)
+			}
+		}
+	}
+}
+
+func indexKeys(t *testing.T, ix *memtab.IndexSchema, obj any) [][]byte {
+	t.Helper()
+	switch x := ix.Indexer.(type) {
+	case memtab.SingleIndexer:
+		ok, k, err := x.FromObject(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return nil
+		}
+		return [][]byte{k}
+	case memtab.MultiIndexer:
+		ok, ks, err := x.FromObject(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return nil
+		}
+		return ks
+	}
+	t.Fatalf("index %s reads no object", ix.Name)
+	return nil
 }

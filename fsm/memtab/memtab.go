@@ -184,6 +184,32 @@ func (t *Txn) Insert(table string, obj any) error {
 	return nil
 }
 
+// Replace puts obj in place of the stored row with the same primary key,
+// for a row stored in another form whose key in every index is the row's
+// (a job frozen when it ends): only the primary index is written, and no
+// secondary key is computed. Insert would compute every key twice to find
+// them unchanged. ErrNotFound if there is no such row.
+func (t *Txn) Replace(table string, obj any) error {
+	if err := t.checkWrite(); err != nil {
+		return err
+	}
+	ti, td, err := t.table(table)
+	if err != nil {
+		return err
+	}
+	ids, err := td.indexes[0].keys(obj)
+	if err != nil {
+		return fmt.Errorf("memtab: replace in %s: %w", table, err)
+	}
+	old, ok := t.root.trees[ti][0].Get(item{key: ids[0]})
+	if !ok {
+		return fmt.Errorf("memtab: replace in %s: %w", table, ErrNotFound)
+	}
+	t.mutable(ti, 0).Set(item{key: old.key, obj: obj})
+	t.note(ti, 0, old.key)
+	return nil
+}
+
 // rowRef is what a secondary index entry holds: the row's primary key.
 type rowRef struct{ id string }
 

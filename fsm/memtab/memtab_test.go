@@ -16,6 +16,7 @@ type row struct {
 	Group string
 	Tags  []string
 	Live  bool
+	N     int // in no index
 }
 
 type fn struct {
@@ -367,6 +368,29 @@ func TestWatchRegisteredDuringUnrecordedWrite(t *testing.T) {
 	case <-ch:
 		t.Fatal("a recorded change outside the range fired the watch")
 	default:
+	}
+}
+
+// TestReplaceKeepsSecondaryEntries: Replace swaps the row its entries lead
+// to without touching them, and refuses a row that is not there.
+func TestReplaceKeepsSecondaryEntries(t *testing.T) {
+	db := testDB(t)
+	load(t, db, &row{ID: "a", Group: "g1"})
+	before := db.Txn(false)
+	w := db.Txn(true)
+	if err := w.Replace("rows", &row{ID: "a", Group: "g1", N: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Replace("rows", &row{ID: "b", Group: "g1"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("replace of a missing row: %v, want ErrNotFound", err)
+	}
+	w.Commit()
+	obj, err := db.Txn(false).First("rows", "group", "g1")
+	if err != nil || obj == nil || obj.(*row).N != 7 {
+		t.Fatalf("read through the secondary index: %+v, %v", obj, err)
+	}
+	if obj, _ := before.First("rows", "id", "a"); obj.(*row).N != 0 {
+		t.Fatal("an earlier reader saw the replacement")
 	}
 }
 
