@@ -104,7 +104,7 @@ scale: build
 	SHOAL_SCALE_JOBS=$${SHOAL_SCALE_JOBS:-20000} SHOAL_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 90m -v -run '^TestScale$$' ./test/scale/
 
 ## fuzz: every Go fuzz target, one at a time (go test -fuzz takes one package and one target),
-## each for FUZZTIME (CI: make fuzz FUZZTIME=10s). A crash stops the run and leaves its input
+## each for FUZZTIME, a duration or a count of inputs (CI: make fuzz FUZZTIME=10000x). A crash stops the run and leaves its input
 ## under the package's testdata/fuzz/<Target>/: fix it and commit that file as a seed.
 FUZZTIME  ?= 60s
 FUZZFLAGS ?=
