@@ -46,7 +46,7 @@ func TestReadsWaitForAcknowledgedWrites(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := newACLTestServer(t)
 			ts.tokens["new"] = "secret-new"
-			ts.s.relay(httptest.NewRecorder(), &forwarded{status: http.StatusOK,
+			ts.s.relay(context.Background(), httptest.NewRecorder(), &forwarded{status: http.StatusOK,
 				header: http.Header{headerIndex: {fmt.Sprint(ts.index + 1)}}, body: []byte(`{}`)})
 
 			read := func(ctx context.Context) *httptest.ResponseRecorder {
@@ -79,5 +79,50 @@ func TestReadsWaitForAcknowledgedWrites(t *testing.T) {
 				t.Fatal("the read did not end once the write was applied")
 			}
 		})
+	}
+}
+
+// TestForwardedWriteWaitsOnlyFarAhead: a write relayed while this replica is
+// within maxFloorDebt entries of it is answered at once; one further ahead
+// waits until the replica is back within that distance.
+func TestForwardedWriteWaitsOnlyFarAhead(t *testing.T) {
+	ts := newACLTestServer(t)
+	answer := func(index uint64) *forwarded {
+		return &forwarded{status: http.StatusOK, header: http.Header{headerIndex: {fmt.Sprint(index)}}, body: []byte(`{}`)}
+	}
+	near := ts.index + maxFloorDebt
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ts.s.relay(ctx, httptest.NewRecorder(), answer(near))
+	if got := ts.s.ackFloor.Load(); got != near {
+		t.Fatalf("floor %d after a write %d entries ahead, want %d", got, maxFloorDebt, near)
+	}
+
+	far := ts.index + maxFloorDebt + 2
+	done := make(chan struct{})
+	go func() {
+		ts.s.relay(context.Background(), httptest.NewRecorder(), answer(far))
+		close(done)
+	}()
+	job := func(id string) fsm.Command {
+		return &fsm.JobRegisterRequest{Job: &api.Job{ID: id, Name: id, Namespace: api.DefaultNamespace, Type: api.JobTypeBatch, Count: 1,
+			Meta: map[string]string{}, Labels: map[string]string{}, Tasks: []*api.Task{{Name: "main", Engine: &api.SpecConfig{Type: "noop"}}},
+			State: api.State[api.JobStateType]{StateType: api.JobStateTypePending}, Revision: 1}, EvalID: "ev-" + id, Now: time.Now().UnixNano()}
+	}
+	for i := range 2 {
+		select {
+		case <-done:
+			t.Fatalf("a write %d entries ahead was answered", maxFloorDebt+2-i)
+		case <-time.After(50 * time.Millisecond):
+		}
+		ts.apply(job(fmt.Sprintf("j-far-%d", i)))
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the write was not answered once the replica was back within the debt")
+	}
+	if got := ts.s.ackFloor.Load(); got != far {
+		t.Fatalf("floor %d, want %d", got, far)
 	}
 }
