@@ -42,9 +42,7 @@ func newACLTestServer(t *testing.T) *aclTestServer {
 	ts.token("expired", api.RoleManagement, "", time.Now().Add(-time.Second).UnixNano())
 	ts.apply(&fsm.ACLTokenDeleteRequest{AccessorID: "acc-revoked", Now: time.Now().UnixNano()})
 	for _, j := range []struct{ id, ns string }{{"j-default", api.DefaultNamespace}, {"j-team-a", "team-a"}} {
-		ts.apply(&fsm.JobRegisterRequest{Job: &api.Job{ID: j.id, Name: j.id, Namespace: j.ns, Type: api.JobTypeBatch, Count: 1,
-			Meta: map[string]string{}, Labels: map[string]string{}, Tasks: []*api.Task{{Name: "main", Engine: &api.SpecConfig{Type: "noop"}}},
-			State: api.State[api.JobStateType]{StateType: api.JobStateTypePending}, Revision: 1}, EvalID: "ev-" + j.id, Now: time.Now().UnixNano()})
+		ts.apply(registerJob(j.id, j.ns))
 	}
 	ts.apply(&fsm.NodeRegisterRequest{Node: &api.NodeInfo{NodeID: "n-1", NodeType: api.NodeTypeCompute, Labels: map[string]string{},
 		ComputeNodeInfo: &api.ComputeNodeInfo{ExecutionEngines: []string{"noop"}, MaxCapacity: api.Resources{CPU: 4}}}, Now: time.Now().UnixNano()})
@@ -53,6 +51,13 @@ func newACLTestServer(t *testing.T) *aclTestServer {
 			DesiredState: api.State[api.ExecutionDesiredStateType]{StateType: api.ExecutionDesiredStateRunning},
 			ComputeState: api.State[api.ExecutionStateType]{StateType: api.ExecutionStateBidAccepted}}}})
 	return ts
+}
+
+// registerJob is the command that creates a pending noop batch job.
+func registerJob(id, ns string) fsm.Command {
+	return &fsm.JobRegisterRequest{Job: &api.Job{ID: id, Name: id, Namespace: ns, Type: api.JobTypeBatch, Count: 1,
+		Meta: map[string]string{}, Labels: map[string]string{}, Tasks: []*api.Task{{Name: "main", Engine: &api.SpecConfig{Type: "noop"}}},
+		State: api.State[api.JobStateType]{StateType: api.JobStateTypePending}, Revision: 1}, EvalID: "ev-" + id, Now: time.Now().UnixNano()}
 }
 
 func (ts *aclTestServer) apply(cmd fsm.Command) {

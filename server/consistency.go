@@ -23,8 +23,9 @@ type readIndexResponse struct {
 }
 
 // readTxn opens the read view a request asked for: this replica's state,
-// including every write it has acknowledged (default), or state that includes every write acknowledged before the
-// request began (linearizable).
+// including every write it has acknowledged (default), or state that
+// includes every write acknowledged before the request began
+// (linearizable).
 func (s *Server) readTxn(r *http.Request) (*fsm.ReadTxn, error) {
 	level := r.URL.Query().Get("consistency")
 	if level == "" {

@@ -17,11 +17,6 @@ import (
 // leader's answer to a write it has not applied yet, its reads wait for that
 // write, or answer 503, never without it.
 func TestReadsWaitForAcknowledgedWrites(t *testing.T) {
-	newJob := func(id string) fsm.Command {
-		return &fsm.JobRegisterRequest{Job: &api.Job{ID: id, Name: id, Namespace: api.DefaultNamespace, Type: api.JobTypeBatch, Count: 1,
-			Meta: map[string]string{}, Labels: map[string]string{}, Tasks: []*api.Task{{Name: "main", Engine: &api.SpecConfig{Type: "noop"}}},
-			State: api.State[api.JobStateType]{StateType: api.JobStateTypePending}, Revision: 1}, EvalID: "ev-" + id, Now: time.Now().UnixNano()}
-	}
 	tests := []struct {
 		name   string
 		write  fsm.Command
@@ -31,8 +26,8 @@ func TestReadsWaitForAcknowledgedWrites(t *testing.T) {
 		// want is the status once the write is applied.
 		want int
 	}{
-		{"a job created here is found", newJob("j-new"), http.MethodGet, "/api/v1/orchestrator/jobs/j-new", "read", http.StatusOK},
-		{"a job created here is listed", newJob("j-listed"), http.MethodGet, "/api/v1/orchestrator/jobs/j-listed/history", "read", http.StatusOK},
+		{"a job created here is found", registerJob("j-new", api.DefaultNamespace), http.MethodGet, "/api/v1/orchestrator/jobs/j-new", "read", http.StatusOK},
+		{"a job created here is listed", registerJob("j-listed", api.DefaultNamespace), http.MethodGet, "/api/v1/orchestrator/jobs/j-listed/history", "read", http.StatusOK},
 		// A revoked token is then unknown here, and an unknown token makes
 		// the middleware ask the leader (test/acl); a new one is found.
 		{"a token created here is accepted", &fsm.ACLTokenCreateRequest{Token: &api.ACLToken{AccessorID: "acc-new", Name: "new", Role: api.RoleRead},
@@ -104,18 +99,13 @@ func TestForwardedWriteWaitsOnlyFarAhead(t *testing.T) {
 		ts.s.relay(context.Background(), httptest.NewRecorder(), answer(far))
 		close(done)
 	}()
-	job := func(id string) fsm.Command {
-		return &fsm.JobRegisterRequest{Job: &api.Job{ID: id, Name: id, Namespace: api.DefaultNamespace, Type: api.JobTypeBatch, Count: 1,
-			Meta: map[string]string{}, Labels: map[string]string{}, Tasks: []*api.Task{{Name: "main", Engine: &api.SpecConfig{Type: "noop"}}},
-			State: api.State[api.JobStateType]{StateType: api.JobStateTypePending}, Revision: 1}, EvalID: "ev-" + id, Now: time.Now().UnixNano()}
-	}
 	for i := range 2 {
 		select {
 		case <-done:
 			t.Fatalf("a write %d entries ahead was answered", maxFloorDebt+2-i)
 		case <-time.After(50 * time.Millisecond):
 		}
-		ts.apply(job(fmt.Sprintf("j-far-%d", i)))
+		ts.apply(registerJob(fmt.Sprintf("j-far-%d", i), api.DefaultNamespace))
 	}
 	select {
 	case <-done:

@@ -29,10 +29,9 @@ func always(*http.Request, []byte) bool { return true }
 // leader it runs fn directly. Elsewhere it forwards the request to the
 // leader and relays the answer; this replica's reads then wait until it has
 // applied the write's index (floor.go), so the client reads its own write
-// here. It waits
-// up to LeaderWait for a leader; a request that reached no leader is retried
-// against the next one, a request whose outcome is unknown only when it is
-// idempotent.
+// here. It waits up to LeaderWait for a leader; a request that reached no
+// leader is retried against the next one, a request whose outcome is
+// unknown only when it is idempotent.
 func (s *Server) leaderWrite(idempotent isIdempotent, fn writeFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := readBody(r)

@@ -193,17 +193,9 @@ func (t *Txn) Replace(table string, obj any) error {
 	if err := t.checkWrite(); err != nil {
 		return err
 	}
-	ti, td, err := t.table(table)
+	ti, _, old, err := t.stored("replace in", table, obj)
 	if err != nil {
 		return err
-	}
-	ids, err := td.indexes[0].keys(obj)
-	if err != nil {
-		return fmt.Errorf("memtab: replace in %s: %w", table, err)
-	}
-	old, ok := t.root.trees[ti][0].Get(item{key: ids[0]})
-	if !ok {
-		return fmt.Errorf("memtab: replace in %s: %w", table, ErrNotFound)
 	}
 	t.mutable(ti, 0).Set(item{key: old.key, obj: obj})
 	t.note(ti, 0, old.key)
@@ -282,19 +274,29 @@ func (t *Txn) Delete(table string, obj any) error {
 	if err := t.checkWrite(); err != nil {
 		return err
 	}
-	ti, td, err := t.table(table)
+	ti, td, old, err := t.stored("delete from", table, obj)
 	if err != nil {
 		return err
 	}
+	return t.deleteRow(ti, td, old.obj)
+}
+
+// stored finds the primary entry of the row with obj's primary key
+// (ErrNotFound if none), for the operation op names in errors.
+func (t *Txn) stored(op, table string, obj any) (int, *tableDef, item, error) {
+	ti, td, err := t.table(table)
+	if err != nil {
+		return 0, nil, item{}, err
+	}
 	ids, err := td.indexes[0].keys(obj)
 	if err != nil {
-		return fmt.Errorf("memtab: delete from %s: %w", table, err)
+		return 0, nil, item{}, fmt.Errorf("memtab: %s %s: %w", op, table, err)
 	}
 	old, ok := t.root.trees[ti][0].Get(item{key: ids[0]})
 	if !ok {
-		return fmt.Errorf("memtab: delete from %s: %w", table, ErrNotFound)
+		return 0, nil, item{}, fmt.Errorf("memtab: %s %s: %w", op, table, ErrNotFound)
 	}
-	return t.deleteRow(ti, td, old.obj)
+	return ti, td, old, nil
 }
 
 func (t *Txn) deleteRow(ti int, td *tableDef, obj any) error {
