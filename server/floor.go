@@ -18,25 +18,6 @@ import (
 // only a read that follows at once pays it. Background readers (the
 // scheduler, metrics, the memory watch) need no floor.
 
-// Not waiting at all would take away the brake a follower's own apply put
-// on the clients writing through it. Under overload (the 500 jobs/s soak)
-// a follower's state machine then fell seconds behind what it had
-// acknowledged, and its reads waited those seconds. So a write waits while
-// it is more than maxFloorDebt entries ahead of this replica's state: that
-// keeps a read's wait to a few entries' apply. A healthy follower is one
-// AppendEntries behind (the batcher keeps two entries in flight, the
-// scheduler's plans go the same way), and never waits.
-const maxFloorDebt = 16
-
-// payFloorDebt waits until this replica has applied all but maxFloorDebt
-// entries before index.
-func (s *Server) payFloorDebt(ctx context.Context, index uint64) error {
-	if index <= maxFloorDebt {
-		return nil
-	}
-	return s.fsm.State().WaitForIndex(ctx, index-maxFloorDebt)
-}
-
 // raiseFloor records that this replica acknowledged a write at index.
 func (s *Server) raiseFloor(index uint64) {
 	for {

@@ -106,7 +106,7 @@ func (s *Server) leaderWrite(idempotent isIdempotent, fn writeFunc) http.Handler
 				s.sleep(ctx, backoff(attempt))
 				continue
 			}
-			s.relay(ctx, w, resp)
+			s.relay(w, resp)
 			return
 		}
 	}
@@ -215,14 +215,10 @@ func (s *Server) forward(ctx context.Context, leaderAddr string, r *http.Request
 	return &forwarded{status: resp.StatusCode, header: resp.Header, body: data}, true, nil
 }
 
-// relay passes the leader's answer on. It waits for this replica to apply
-// the write only as far as the ack floor's debt allows (floor.go), and raises
-// the floor its reads wait for.
-func (s *Server) relay(ctx context.Context, w http.ResponseWriter, f *forwarded) {
+// relay passes the leader's answer on. It does not wait for this replica to
+// apply the write: it raises the floor its reads wait for (floor.go).
+func (s *Server) relay(w http.ResponseWriter, f *forwarded) {
 	if idx := f.index(); idx > 0 && f.status < 300 {
-		if err := s.payFloorDebt(ctx, idx); err != nil {
-			s.logger.Warn("answering a forwarded write far ahead of this replica's state", "index", idx, "error", err)
-		}
 		s.raiseFloor(idx)
 	}
 	for _, h := range []string{"Content-Type", headerIndex} {
