@@ -49,12 +49,7 @@ func (s *Server) resolveToken(r *http.Request) (*api.ACLToken, error) {
 		return nil, unauthenticated("this request needs an ACL token")
 	}
 	hash := auth.HashSecret(secret)
-	// The floor: a token revoked through this replica stays refused here.
-	txn, err := s.localTxn(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	tok, err := txn.ACLTokenBySecretHash(hash)
+	tok, err := s.fsm.State().Txn().ACLTokenBySecretHash(hash)
 	if err != nil {
 		return nil, err
 	}

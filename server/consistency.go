@@ -22,10 +22,9 @@ type readIndexResponse struct {
 	Index uint64 `json:"Index"`
 }
 
-// readTxn opens the read view a request asked for: this replica's state,
-// including every write it has acknowledged (default), or state that
-// includes every write acknowledged before the request began
-// (linearizable).
+// readTxn opens the read view a request asked for: this replica's state as it
+// is (default), or state that includes every write acknowledged before the
+// request began (linearizable).
 func (s *Server) readTxn(r *http.Request) (*fsm.ReadTxn, error) {
 	level := r.URL.Query().Get("consistency")
 	if level == "" {
@@ -33,10 +32,10 @@ func (s *Server) readTxn(r *http.Request) (*fsm.ReadTxn, error) {
 	}
 	switch level {
 	case "", consistencyDefault, "stale":
-		return s.localTxn(r.Context())
+		return s.fsm.State().Txn(), nil
 	case consistencyLinearizable:
 		if s.cfg.UnsafeStaleReads {
-			return s.localTxn(r.Context())
+			return s.fsm.State().Txn(), nil
 		}
 		index, err := s.readIndex(r.Context())
 		if err != nil {

@@ -7,7 +7,6 @@
 // this replica is not it, decode and validate, build a typed command with the
 // IDs and times the leader chose, apply it through Raft, and answer with the
 // index it was applied at (X-Shoal-Index). Every read is served from the
-// local state store once it holds every write this replica acknowledged (the
-// ack floor), after a read barrier when the client asks for
+// local state store, after a read barrier when the client asks for
 // consistency=linearizable.
 package server

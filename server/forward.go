@@ -27,11 +27,11 @@ func always(*http.Request, []byte) bool { return true }
 
 // leaderWrite runs fn on the leader, wherever the request arrived. On the
 // leader it runs fn directly. Elsewhere it forwards the request to the
-// leader and relays the answer; this replica's reads then wait until it has
-// applied the write's index (floor.go), so the client reads its own write
-// here. It waits up to LeaderWait for a leader; a request that reached no
-// leader is retried against the next one, a request whose outcome is
-// unknown only when it is idempotent.
+// leader, relays the answer, and answers only once this replica has applied
+// the write's index itself, so the client reads its own write here. It waits
+// up to LeaderWait for a leader; a request that reached no leader is retried
+// against the next one, a request whose outcome is unknown only when it is
+// idempotent.
 func (s *Server) leaderWrite(idempotent isIdempotent, fn writeFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := readBody(r)
@@ -106,7 +106,7 @@ func (s *Server) leaderWrite(idempotent isIdempotent, fn writeFunc) http.Handler
 				s.sleep(ctx, backoff(attempt))
 				continue
 			}
-			s.relay(w, resp)
+			s.relay(ctx, w, r, resp)
 			return
 		}
 	}
@@ -215,11 +215,13 @@ func (s *Server) forward(ctx context.Context, leaderAddr string, r *http.Request
 	return &forwarded{status: resp.StatusCode, header: resp.Header, body: data}, true, nil
 }
 
-// relay passes the leader's answer on. It does not wait for this replica to
-// apply the write: it raises the floor its reads wait for (floor.go).
-func (s *Server) relay(w http.ResponseWriter, f *forwarded) {
+// relay passes the leader's answer on, once this replica has applied the
+// index it reflects.
+func (s *Server) relay(ctx context.Context, w http.ResponseWriter, r *http.Request, f *forwarded) {
 	if idx := f.index(); idx > 0 && f.status < 300 {
-		s.raiseFloor(idx)
+		if err := s.fsm.State().WaitForIndex(ctx, idx); err != nil {
+			s.logger.Warn("answering a forwarded write before applying it locally", "index", idx, "error", err)
+		}
 	}
 	for _, h := range []string{"Content-Type", headerIndex} {
 		if v := f.header.Get(h); v != "" {

@@ -75,12 +75,7 @@ func (s *Server) handleWatchExecutions(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.blockingContext(r, wait)
 	defer cancel()
 	for {
-		// The floor: a node that registered through this replica is known.
-		txn, err := s.localTxn(ctx)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+		txn := s.fsm.State().Txn()
 		if _, err := txn.Node(nodeID); err != nil {
 			s.writeError(w, r, err)
 			return

@@ -62,11 +62,7 @@ type Server struct {
 	httpServer *http.Server
 
 	bootstrapped atomic.Bool
-	// ackFloor is the highest index of a forwarded write this replica has
-	// acknowledged; its request-path reads wait until they have applied it
-	// (floor.go).
-	ackFloor atomic.Uint64
-	wg       sync.WaitGroup
+	wg           sync.WaitGroup
 	// stopping is cancelled when the replica begins to shut down: blocking
 	// queries answer at once instead of holding the API drain for minutes.
 	stopping     context.Context
