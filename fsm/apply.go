@@ -45,8 +45,10 @@ type applyCtx struct {
 	// ev collects what the observer hears once the entry is committed.
 	ev events
 
-	// codec freezes the rows that end in this transaction (frozen.go).
+	// codec freezes the rows that end in this transaction (frozen.go), into
+	// arena's chunks (nil: allocations of their own).
 	codec *blobCodec
+	arena *arena
 
 	// injectFailure, set only by tests, fails a command after it has
 	// written, to exercise the rollback path no real command reaches.
@@ -137,12 +139,12 @@ func (ac *applyCtx) freeze() error {
 			if err := ac.freezeHistoryOf(k.id); err != nil {
 				return err
 			}
-			frozen, err = freezeJob(ac.codec, r)
+			frozen, err = freezeJob(ac.codec, ac.arena, r)
 		case *execRecord:
 			if r.frozen != nil || !r.Execution.IsTerminal() {
 				continue
 			}
-			frozen, err = freezeExec(ac.codec, r)
+			frozen, err = freezeExec(ac.codec, ac.arena, r)
 		case *historyRecord:
 			if r.frozen != nil {
 				continue
@@ -154,7 +156,7 @@ func (ac *applyCtx) freeze() error {
 			if !ok || !job.head().State.IsTerminal() {
 				continue
 			}
-			frozen, err = freezeHistory(ac.codec, r)
+			frozen, err = freezeHistory(ac.codec, ac.arena, r)
 		default:
 			continue
 		}
@@ -180,7 +182,7 @@ func (ac *applyCtx) freezeHistoryOf(jobID string) error {
 	if err != nil || !ok || h.frozen != nil {
 		return err
 	}
-	frozen, err := freezeHistory(ac.codec, h)
+	frozen, err := freezeHistory(ac.codec, ac.arena, h)
 	if err != nil {
 		return nil
 	}

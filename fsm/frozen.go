@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"unique"
 
@@ -64,17 +63,16 @@ func newBlobCodec() *blobCodec {
 	return c
 }
 
-// freeze returns v's JSON compressed, in a slice of exactly its size (it is
-// kept for as long as the row lives).
-func (c *blobCodec) freeze(v any) ([]byte, error) {
+// freeze returns v's JSON compressed, carved from a (it is kept for as long
+// as the row lives).
+func (c *blobCodec) freeze(a *arena, v any) ([]byte, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
 	scratch := c.scratch.Get().(*[]byte)
 	out := c.enc.EncodeAll(raw, (*scratch)[:0])
-	blob := make([]byte, len(out))
-	copy(blob, out)
+	blob := a.bytes(out)
 	*scratch = out
 	c.scratch.Put(scratch)
 	return blob, nil
@@ -176,23 +174,23 @@ func (r *jobRecord) eachLabel(f func(k, v string)) {
 func (r *jobRecord) isFrozen() bool { return r.frozen != nil }
 
 // freezeJob returns r frozen (r itself when it is frozen already).
-func freezeJob(c *blobCodec, r *jobRecord) (*jobRecord, error) {
+func freezeJob(c *blobCodec, a *arena, r *jobRecord) (*jobRecord, error) {
 	if r.frozen != nil {
 		return r, nil
 	}
-	blob, err := c.freeze(r.Job)
+	blob, err := c.freeze(a, r.Job)
 	if err != nil {
 		return nil, fmt.Errorf("freeze job %s: %w", r.Job.ID, err)
 	}
 	// Strings are copied: a decoded command's strings point into its whole
 	// entry's buffer, which a kept string would keep alive.
 	h := r.head()
-	h.ID, h.Namespace, h.Type = shared(h.ID), intern(h.Namespace), intern(h.Type)
+	h.ID, h.Namespace, h.Type = a.str(h.ID), a.intern(h.Namespace), a.intern(h.Type)
 	f := &frozenJob{jobHead: h, blob: blob, codec: c}
 	if n := len(r.Job.Labels); n > 0 {
 		f.labels = make(pairLabels, 0, 2*n)
 		for _, k := range slices.Sorted(maps.Keys(r.Job.Labels)) {
-			f.labels = append(f.labels, strings.Clone(k), strings.Clone(r.Job.Labels[k]))
+			f.labels = append(f.labels, a.str(k), a.str(r.Job.Labels[k]))
 		}
 	}
 	return &jobRecord{frozen: f, CreateIndex: r.CreateIndex, ModifyIndex: r.ModifyIndex}, nil
@@ -234,16 +232,16 @@ func (r *execRecord) exec() *api.Execution {
 	return e
 }
 
-func freezeExec(c *blobCodec, r *execRecord) (*execRecord, error) {
+func freezeExec(c *blobCodec, a *arena, r *execRecord) (*execRecord, error) {
 	if r.frozen != nil {
 		return r, nil
 	}
-	blob, err := c.freeze(r.Execution)
+	blob, err := c.freeze(a, r.Execution)
 	if err != nil {
 		return nil, fmt.Errorf("freeze execution %s: %w", r.Execution.ID, err)
 	}
 	h := r.head()
-	h.ID, h.JobID, h.NodeID = strings.Clone(h.ID), shared(h.JobID), shared(h.NodeID)
+	h.ID, h.JobID, h.NodeID = a.str(h.ID), a.str(h.JobID), shared(h.NodeID)
 	return &execRecord{frozen: &frozenExec{execHead: h, blob: blob, codec: c},
 		CreateIndex: r.CreateIndex, ModifyIndex: r.ModifyIndex}, nil
 }
@@ -275,26 +273,26 @@ func (r *historyRecord) events() ([]*api.JobHistory, error) {
 	return evs, nil
 }
 
-func freezeHistory(c *blobCodec, r *historyRecord) (*historyRecord, error) {
+func freezeHistory(c *blobCodec, a *arena, r *historyRecord) (*historyRecord, error) {
 	if r.frozen != nil {
 		return r, nil
 	}
-	blob, err := c.freeze(r.Events)
+	blob, err := c.freeze(a, r.Events)
 	if err != nil {
 		return nil, fmt.Errorf("freeze history of %s: %w", r.JobID, err)
 	}
-	return &historyRecord{JobID: shared(r.JobID), frozen: &frozenHistory{count: len(r.Events), blob: blob, codec: c}}, nil
+	return &historyRecord{JobID: a.str(r.JobID), frozen: &frozenHistory{count: len(r.Events), blob: blob, codec: c}}, nil
 }
 
-// shared returns a copy of s that rows frozen about the same time share: a
-// job's ID is in its frozen job, execution and history, and a node's ID in
-// every execution it ran. unique keeps one copy while one is being made
-// (until the next collection), which is when a job's rows freeze.
+// shared returns a copy of s that every frozen row naming it shares: a
+// node's ID is in every execution it ran. unique keeps one copy while one is
+// referenced.
 func shared(s string) string { return unique.Make(s).Value() }
 
 // intern returns the shared copy of the few strings most jobs repeat, so a
-// hundred thousand frozen jobs do not each hold their own "default".
-func intern(s string) string {
+// hundred thousand frozen jobs do not each hold their own "default"; other
+// strings are copied into a.
+func (a *arena) intern(s string) string {
 	switch s {
 	case api.DefaultNamespace:
 		return api.DefaultNamespace
@@ -307,5 +305,5 @@ func intern(s string) string {
 	case api.JobTypeDaemon:
 		return api.JobTypeDaemon
 	}
-	return s
+	return a.str(s)
 }

@@ -74,6 +74,7 @@ var errFrozenFrame = errors.New("malformed frozen row")
 type frameReader struct {
 	b   []byte
 	err error
+	a   *arena // what bytes and strings are copied into
 }
 
 func (r *frameReader) uvarint() uint64 {
@@ -102,7 +103,8 @@ func (r *frameReader) varint() int64 {
 	return v
 }
 
-func (r *frameReader) bytes() []byte {
+// field returns the next length-prefixed field, still in the frame.
+func (r *frameReader) field() []byte {
 	n := r.uvarint()
 	if r.err != nil {
 		return nil
@@ -111,13 +113,29 @@ func (r *frameReader) bytes() []byte {
 		r.err = errFrozenFrame
 		return nil
 	}
-	out := make([]byte, n)
-	copy(out, r.b[:n])
+	out := r.b[:n:n]
 	r.b = r.b[n:]
 	return out
 }
 
-func (r *frameReader) str() string { return string(r.bytes()) }
+func (r *frameReader) bytes() []byte {
+	f := r.field()
+	if r.err != nil {
+		return nil
+	}
+	return r.a.bytes(f)
+}
+
+func (r *frameReader) str() string { return r.a.strBytes(r.field()) }
+
+// internStr reads a string that is most often one of a few (arena.intern).
+func (r *frameReader) internStr() string {
+	f := r.field()
+	if r.err != nil {
+		return ""
+	}
+	return r.a.intern(string(f))
+}
 
 func (r *frameReader) byte() byte {
 	if r.err != nil || len(r.b) == 0 {
@@ -132,14 +150,14 @@ func (r *frameReader) byte() byte {
 // decodeFrozen rebuilds a frozen row of table t from its frame payload. The
 // blob is checked only for being a zstd frame of our dictionary; its content
 // is decoded when read.
-func decodeFrozen(c *blobCodec, t tableID, b []byte) (any, error) {
-	r := &frameReader{b: b}
+func decodeFrozen(c *blobCodec, a *arena, t tableID, b []byte) (any, error) {
+	r := &frameReader{b: b, a: a}
 	var row any
 	switch t {
 	case tableJobs:
 		rec := &jobRecord{CreateIndex: r.uvarint(), ModifyIndex: r.uvarint()}
 		f := &frozenJob{codec: c}
-		f.ID, f.Namespace, f.Type = r.str(), intern(r.str()), intern(r.str())
+		f.ID, f.Namespace, f.Type = r.str(), r.internStr(), r.internStr()
 		f.State = api.JobStateType(r.uvarint())
 		f.CreateTime, f.ModifyTime = r.varint(), r.varint()
 		n := r.uvarint()
@@ -161,7 +179,7 @@ func decodeFrozen(c *blobCodec, t tableID, b []byte) (any, error) {
 	case tableExecutions:
 		rec := &execRecord{CreateIndex: r.uvarint(), ModifyIndex: r.uvarint()}
 		f := &frozenExec{codec: c}
-		f.ID, f.JobID, f.NodeID = r.str(), r.str(), r.str()
+		f.ID, f.JobID, f.NodeID = r.str(), r.str(), shared(string(r.field()))
 		f.CreateTime = r.varint()
 		f.Terminal = r.byte() == 1
 		f.blob = r.bytes()

@@ -186,7 +186,7 @@ func TestRestoreFormat1History(t *testing.T) {
 // every index, or the secondary indexes would lead to rows that no longer
 // match them.
 func TestFrozenRowsKeepTheirKeys(t *testing.T) {
-	c := newBlobCodec()
+	c, a := newBlobCodec(), &arena{}
 	now := int64(1_700_000_000_000_000_000)
 	var jobs []*api.Job
 	for i, st := range []api.JobStateType{api.JobStateTypeCompleted, api.JobStateTypeFailed, api.JobStateTypeStopped} {
@@ -208,7 +208,7 @@ func TestFrozenRowsKeepTheirKeys(t *testing.T) {
 	var rows []pair
 	for i, j := range jobs {
 		hot := &jobRecord{Job: j, CreateIndex: 3, ModifyIndex: 9}
-		cold, err := freezeJob(c, hot)
+		cold, err := freezeJob(c, a, hot)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,13 +217,13 @@ func TestFrozenRowsKeepTheirKeys(t *testing.T) {
 			api.ExecutionStateCompleted, api.ExecutionStateFailed, api.ExecutionStateCancelled}[i])
 		e.DesiredState = api.State[api.ExecutionDesiredStateType]{StateType: api.ExecutionDesiredStateStopped}
 		hotExec := &execRecord{Execution: e, CreateIndex: 4, ModifyIndex: 8}
-		coldExec, err := freezeExec(c, hotExec)
+		coldExec, err := freezeExec(c, a, hotExec)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rows = append(rows, pair{tableExecutions, hotExec, coldExec})
 		hotHist := &historyRecord{JobID: j.ID, Events: []*api.JobHistory{{Type: api.JobHistoryTypeJobLevel, JobID: j.ID, Time: time.Unix(0, now).UTC()}}}
-		coldHist, err := freezeHistory(c, hotHist)
+		coldHist, err := freezeHistory(c, a, hotHist)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -67,7 +67,7 @@ func New(cfg Config) *FSM {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	f := &FSM{logger: logger, store: newStore()}
-	f.ac.codec = f.store.codec
+	f.ac.codec, f.ac.arena = f.store.codec, &arena{}
 	return f
 }
 

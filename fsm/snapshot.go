@@ -184,7 +184,7 @@ func readSnapshot(r io.Reader, codec *blobCodec) (*memtab.MemDB, uint64, error) 
 		var rec any
 		switch {
 		case frozen:
-			rec, err = decodeFrozen(codec, t, buf)
+			rec, err = decodeFrozen(codec, nil, t, buf)
 		case t == tableHistory && h.Format == snapshotFormatV1:
 			rec, err = v1History.add(buf)
 		default:

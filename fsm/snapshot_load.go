@@ -117,17 +117,18 @@ func (l *tableLoader) fail(err error) {
 // transaction take inserts into different tables at once.
 func (l *tableLoader) worker(t tableID, chunks <-chan []byte) {
 	defer l.wg.Done()
+	a := &arena{}
 	for chunk := range chunks {
 		if l.failed() != nil {
 			continue // drain, so the reader never blocks on a dead worker
 		}
-		if err := l.load(t, chunk); err != nil {
+		if err := l.load(t, a, chunk); err != nil {
 			l.fail(err)
 		}
 	}
 }
 
-func (l *tableLoader) load(t tableID, chunk []byte) error {
+func (l *tableLoader) load(t tableID, a *arena, chunk []byte) error {
 	for len(chunk) > 0 {
 		frozen := chunk[0] == 1
 		n, k := binary.Uvarint(chunk[1:])
@@ -136,7 +137,7 @@ func (l *tableLoader) load(t tableID, chunk []byte) error {
 		var rec any
 		var err error
 		if frozen {
-			rec, err = decodeFrozen(l.codec, t, payload)
+			rec, err = decodeFrozen(l.codec, a, t, payload)
 		} else {
 			rec, err = decodeRow(t, payload)
 		}

@@ -26,8 +26,11 @@ type tokenJSON struct {
 	Expiry int64  `json:"Expiry"`
 }
 
-func newTokenRecord(token, jobID, evalID string, expiry int64) *tokenRecord {
-	b := make([]byte, 0, len(token)+1+len(jobID)+len(evalID))
+// newTokenRecord makes a token's row, its strings carved from a (nil: an
+// allocation of their own): tokens live for a day and expire in the order
+// they were made, so a chunk's tokens go together.
+func newTokenRecord(a *arena, token, jobID, evalID string, expiry int64) *tokenRecord {
+	b := a.alloc(len(token) + 1 + len(jobID) + len(evalID))[:0]
 	b = append(append(append(append(b, token...), 0), jobID...), evalID...)
 	return &tokenRecord{buf: unsafe.String(unsafe.SliceData(b), len(b)),
 		tokLen: uint32(len(token)), jobLen: uint32(len(jobID)), Expiry: expiry}
@@ -52,6 +55,6 @@ func (r *tokenRecord) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*r = *newTokenRecord(j.Token, j.JobID, j.EvalID, j.Expiry)
+	*r = *newTokenRecord(nil, j.Token, j.JobID, j.EvalID, j.Expiry)
 	return nil
 }

@@ -23,7 +23,7 @@ func TestTokenRecordKeepsItsForm(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := newTokenRecord(tt.token, tt.job, tt.eval, tt.expiry)
+			r := newTokenRecord(&arena{}, tt.token, tt.job, tt.eval, tt.expiry)
 			if r.token() != tt.token || r.jobID() != tt.job || r.evalID() != tt.eval || r.Expiry != tt.expiry {
 				t.Fatalf("read back %q %q %q %d", r.token(), r.jobID(), r.evalID(), r.Expiry)
 			}
