@@ -130,9 +130,13 @@ func completeJobs(b *testing.B, h *harness, first, n int) {
 }
 
 // BenchmarkStoreFootprint measures the live heap a completed job costs the
-// store (B/job, issue 10's budget). HEAPPROF=<file> writes a heap profile of
+// store (B/job, issue 10's budget), and the free slots of the spans it holds
+// (unused-B/job). HEAPPROF=<file> writes a heap profile of
 // the full store.
 func BenchmarkStoreFootprint(b *testing.B) {
+	if os.Getenv("SHOAL_BENCH_MEMLIMIT") != "" {
+		defer serveMemoryPolicy()()
+	}
 	h := newHarness(b)
 	h.fsm.SetObserver(nil) // the test observer keeps every evaluation
 	h.registerNode("n-1", cpu(1e6))
@@ -146,6 +150,9 @@ func BenchmarkStoreFootprint(b *testing.B) {
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N), "B/job")
+	// Free slots in spans that hold live objects: resident memory that
+	// only the objects' deaths give back (fragmentation).
+	b.ReportMetric(float64(int64(after.HeapInuse-after.HeapAlloc)-int64(before.HeapInuse-before.HeapAlloc))/float64(b.N), "unused-B/job")
 	if path := os.Getenv("HEAPPROF"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {

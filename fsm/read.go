@@ -32,6 +32,9 @@ func (t *ReadTxn) Index() uint64 {
 // cache key for anything derived from the node list.
 func (t *ReadTxn) NodesIndex() uint64 { return t.tableIndex(tableNodes) }
 
+// JobsIndex returns the raft index of the last change to the jobs table.
+func (t *ReadTxn) JobsIndex() uint64 { return t.tableIndex(tableJobs) }
+
 // TableIndexes returns, per table name, the raft index of its last change.
 func (t *ReadTxn) TableIndexes() map[string]uint64 {
 	out := make(map[string]uint64, tableIndex-tableJobs)

@@ -7,10 +7,13 @@ import (
 )
 
 const (
-	memoryCheckEvery = 10 * time.Second
+	memoryCheckEvery = 2 * time.Second
 	// memoryReturnDrop is the fall in stored jobs that makes a replica hand
 	// freed memory back at once: the runtime's scavenger alone returns it
 	// over minutes, and an operator who just ran a collection watches RSS.
+	// A rise as large (and a tenth of what was stored at the last
+	// hand-back, so a store that grows by bursts is not collected after
+	// each), once no job has been written for a whole look, does too.
 	memoryReturnDrop = 1000
 )
 
@@ -21,21 +24,34 @@ const (
 // are left (a new replica that filled and was collected between two looks).
 // Steady churn (retention removing as fast as jobs come) does neither: the
 // freed memory is reused at once.
+//
+// And once a burst of new jobs is over (no job written since the last look,
+// and many more stored than at the last hand-back): a replica that took
+// 100,000 jobs keeps as resident memory the room its collector worked in
+// while they came, 50–80 MB of free pages beyond the limit's own slack,
+// which nothing needs until the next burst.
 type memoryWatch struct {
 	peak, last int
 	removed    uint64
+	// jobsIndex is the jobs table's last change at the last look; handed
+	// the stored count at the last hand-back (or the start).
+	jobsIndex uint64
+	handed    int
 }
 
 // due reports whether to return memory now, and moves the watch on.
-func (w *memoryWatch) due(jobs int, removed uint64) bool {
+func (w *memoryWatch) due(jobs int, removed, jobsIndex uint64) bool {
 	gone := removed - w.removed
 	settled := jobs >= w.last
+	quiet := jobsIndex == w.jobsIndex
 	fire := settled && (w.peak-jobs >= memoryReturnDrop || (gone >= memoryReturnDrop && gone >= uint64(jobs)))
-	w.removed, w.last = removed, jobs
+	fire = fire || quiet && jobs-w.handed >= max(memoryReturnDrop, w.handed/10)
+	w.removed, w.last, w.jobsIndex = removed, jobs, jobsIndex
 	if fire {
-		w.peak = jobs
+		w.peak, w.handed = jobs, jobs
 	}
 	w.peak = max(w.peak, jobs)
+	w.handed = min(w.handed, jobs)
 	return fire
 }
 
@@ -43,12 +59,13 @@ func (w *memoryWatch) due(jobs int, removed uint64) bool {
 // the operating system once a collection (or a restore that shrank the
 // state) has freed much of the store.
 func (s *Server) returnMemory(ctx context.Context) {
-	jobs := s.storedJobs()
-	w := memoryWatch{peak: jobs, last: jobs, removed: s.fsm.JobsRemoved()}
+	jobs, index := s.storedJobs()
+	w := memoryWatch{peak: jobs, last: jobs, removed: s.fsm.JobsRemoved(), jobsIndex: index, handed: jobs}
 	every(ctx, memoryCheckEvery, nil, func() {
-		jobs, removed := s.storedJobs(), s.fsm.JobsRemoved()
+		jobs, index := s.storedJobs()
+		removed := s.fsm.JobsRemoved()
 		before := w.peak
-		if w.due(jobs, removed) {
+		if w.due(jobs, removed, index) {
 			start := time.Now()
 			debug.FreeOSMemory()
 			s.logger.Info("returned freed memory to the OS", "jobs_peak", before, "jobs_now", jobs, "took", time.Since(start))
@@ -56,7 +73,9 @@ func (s *Server) returnMemory(ctx context.Context) {
 	})
 }
 
-func (s *Server) storedJobs() int {
-	jobs, _, _, _ := s.fsm.State().Txn().Counts()
-	return jobs
+// storedJobs returns the stored job count and the jobs table's last change.
+func (s *Server) storedJobs() (int, uint64) {
+	txn := s.fsm.State().Txn()
+	jobs, _, _, _ := txn.Counts()
+	return jobs, txn.JobsIndex()
 }
