@@ -107,6 +107,10 @@ func (t *ReadTxn) WatchJob(jobID string, ws memtab.WatchSet) {
 	ws.Add(t.abandon)
 }
 
+// ReleaseWatches ends the wait a WatchSet filled by this view's WatchJob or
+// ExecutionsByNodeSince was for (see memtab's Txn.Release).
+func (t *ReadTxn) ReleaseWatches(ws memtab.WatchSet) { t.txn.Release(ws) }
+
 // JobIndex returns the raft index of the last change to the job, its
 // executions or its history (0 when the job does not exist): blocking
 // queries on a job wait for it to pass the index the client saw.

@@ -41,9 +41,12 @@ func (s *Server) readJob(r *http.Request) (*fsm.ReadTxn, *api.Job, error) {
 		ws := memtab.NewWatchSet()
 		txn.WatchJob(job.ID, ws)
 		if txn.JobIndex(job.ID) > minIndex {
+			txn.ReleaseWatches(ws)
 			return txn, job, nil
 		}
-		if ws.WatchCtx(ctx) != nil {
+		err = ws.WatchCtx(ctx)
+		txn.ReleaseWatches(ws)
+		if err != nil {
 			// Timed out (or the client left): answer with what there is.
 			return txn, job, nil
 		}

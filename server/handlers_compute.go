@@ -83,13 +83,16 @@ func (s *Server) handleWatchExecutions(w http.ResponseWriter, r *http.Request) {
 		ws := memtab.NewWatchSet()
 		execs, err := txn.ExecutionsByNodeSince(nodeID, since, ws)
 		if err != nil {
+			txn.ReleaseWatches(ws)
 			s.writeError(w, r, err)
 			return
 		}
 		// A first watch (index 0) answers at once, even with nothing to do:
 		// a node that just started must learn what it was running before any
 		// new work arrives.
-		if since == 0 || len(execs) > 0 || ws.WatchCtx(ctx) != nil {
+		answer := since == 0 || len(execs) > 0 || ws.WatchCtx(ctx) != nil
+		txn.ReleaseWatches(ws)
+		if answer {
 			resp, err := assigned(txn, execs)
 			if err != nil {
 				s.writeError(w, r, err)

@@ -405,3 +405,9 @@ func (t *Txn) index(table, index string, args []any) (ti, ii int, key string, er
 	}
 	return ti, ii, string(b), nil
 }
+
+// Release tells the database that the reader which filled ws from this
+// Txn's reads (WatchCh, FirstWatch) no longer waits on them: a channel no
+// reader waits on is dropped instead of kept until it fires or ages out.
+// Call it once per filled WatchSet, whether or not the reader waited.
+func (t *Txn) Release(ws WatchSet) { t.db.watch.release(ws) }

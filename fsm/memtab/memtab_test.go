@@ -481,3 +481,88 @@ func TestUnwatchedTablesLoadInParallel(t *testing.T) {
 		}
 	}
 }
+
+func TestWatchRelease(t *testing.T) {
+	watches := func(db *MemDB) int {
+		db.watch.mu.Lock()
+		defer db.watch.mu.Unlock()
+		if len(db.watch.byCh) != len(db.watch.watches) {
+			t.Fatalf("%d channels indexed for %d watches", len(db.watch.byCh), len(db.watch.watches))
+		}
+		return len(db.watch.watches)
+	}
+	register := func(db *MemDB, group string) (*Txn, WatchSet) {
+		txn := db.Txn(false)
+		it, err := txn.Get("rows", "group", group)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws := NewWatchSet()
+		ws.Add(it.WatchCh())
+		return txn, ws
+	}
+	tests := []struct {
+		name string
+		want int // watches left
+		run  func(t *testing.T, db *MemDB) (left int)
+	}{
+		{"a reader that did not wait leaves nothing", 0, func(t *testing.T, db *MemDB) int {
+			txn, ws := register(db, "g1")
+			txn.Release(ws)
+			return watches(db)
+		}},
+		{"a channel stays while another reader waits on it", 0, func(t *testing.T, db *MemDB) int {
+			t1, ws1 := register(db, "g1")
+			_, ws2 := register(db, "g1")
+			t1.Release(ws1)
+			if watches(db) != 1 {
+				t.Fatal("released while a reader still waits")
+			}
+			for ch := range ws2 {
+				select {
+				case <-ch:
+					t.Fatal("the remaining reader's channel was closed")
+				default:
+				}
+			}
+			load(t, db, &row{ID: "x", Group: "g1"})
+			for ch := range ws2 {
+				select {
+				case <-ch:
+				case <-time.After(time.Second):
+					t.Fatal("the remaining reader was not woken")
+				}
+			}
+			return watches(db)
+		}},
+		{"releasing a fired channel is harmless", 1, func(t *testing.T, db *MemDB) int {
+			txn, ws := register(db, "g1")
+			load(t, db, &row{ID: "y", Group: "g1"})
+			txn.Release(ws)
+			_, _ = register(db, "g2") // a new entry is not touched by the late release
+			txn.Release(ws)
+			return watches(db)
+		}},
+		{"an outdated reader's closed channel is not registered", 0, func(t *testing.T, db *MemDB) int {
+			txn := db.Txn(false)
+			it, _ := txn.Get("rows", "group", "g1")
+			load(t, db, &row{ID: "z", Group: "g5"})
+			ws := NewWatchSet()
+			ws.Add(it.WatchCh())
+			txn.Release(ws)
+			return watches(db)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := testDB(t)
+			load(t, db, &row{ID: "a", Group: "g1"})
+			if left := tt.run(t, db); left != tt.want {
+				t.Fatalf("%d watches left, want %d", left, tt.want)
+			}
+			if got, w := db.watch.waiting(), tt.want > 0; got != w {
+				t.Fatalf("waiting() = %v, want %v", got, w)
+			}
+		})
+	}
+}
