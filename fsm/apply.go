@@ -46,9 +46,16 @@ type applyCtx struct {
 	ev events
 
 	// codec freezes the rows that end in this transaction (frozen.go), into
-	// arena's chunks (nil: allocations of their own).
-	codec *blobCodec
-	arena *arena
+	// arena's chunks (nil: allocations of their own). Idempotency tokens
+	// have chunks of their own (tokens): they outlive the rows of their
+	// jobs by up to a day under retention, and one token would keep a
+	// chunk of collected rows alive with it.
+	codec  *blobCodec
+	arena  *arena
+	tokens *arena
+	// maxTokens bounds the idempotency tokens kept (maxIdempotencyTokens;
+	// tests lower it).
+	maxTokens int
 
 	// injectFailure, set only by tests, fails a command after it has
 	// written, to exercise the rollback path no real command reaches.

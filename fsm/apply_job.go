@@ -55,8 +55,11 @@ func (ac *applyCtx) jobRegister(req *JobRegisterRequest) (*JobRegisterResult, er
 		// A copy (newTokenRecord's own buffer): a decoded command's strings
 		// share its entry's buffer, and a token row outlives the job row
 		// for up to a day.
-		tok := newTokenRecord(ac.arena, req.IdempotencyToken, job.ID, req.EvalID, req.TokenExpiry)
+		tok := newTokenRecord(ac.tokens, req.IdempotencyToken, job.ID, req.EvalID, req.TokenExpiry)
 		if err := ac.put(tableTokens, tok.token(), tok, prior == nil); err != nil {
+			return nil, err
+		}
+		if err := ac.capTokens(); err != nil {
 			return nil, err
 		}
 	}

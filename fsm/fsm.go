@@ -67,7 +67,8 @@ func New(cfg Config) *FSM {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	f := &FSM{logger: logger, store: newStore()}
-	f.ac.codec, f.ac.arena = f.store.codec, &arena{}
+	f.ac.codec, f.ac.arena, f.ac.tokens = f.store.codec, &arena{}, &arena{}
+	f.ac.maxTokens = maxIdempotencyTokens
 	return f
 }
 

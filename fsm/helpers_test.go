@@ -283,3 +283,12 @@ func historyLine(ev *api.JobHistory) string {
 	}
 	return "?"
 }
+
+// tokenRows is the tokens table's row count as its index record keeps it.
+func (h *harness) tokenRows() int {
+	rec, err := readIndexRecord(h.txn().txn, tableTokens.String())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return rec.Rows
+}

@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"encoding/json"
+	"fmt"
 	"unsafe"
 )
 
@@ -56,5 +57,52 @@ func (r *tokenRecord) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*r = *newTokenRecord(nil, j.Token, j.JobID, j.EvalID, j.Expiry)
+	return nil
+}
+
+// maxIdempotencyTokens bounds the idempotency tokens a replica keeps: past
+// it, each new token pushes out the one that expires first. A day of tokens
+// at one create a second (86,400) fits, so below that rate a token keeps its
+// whole 24-hour window; above it the window is shorter (at 500 creates/s,
+// 200 s: longer than any client's retries). Unbounded, a day of 500/s
+// creates would be 43 million tokens, about 300 bytes each with their two
+// index entries, and a 20-minute soak grew every replica by 5 MB a minute.
+const maxIdempotencyTokens = 100_000
+
+// capTokens removes the token that expires first while more than maxTokens
+// are stored. It reads the state before this transaction (a range read in
+// the write transaction would copy the tree) and passes over tokens this
+// transaction already removed or rewrote.
+func (ac *applyCtx) capTokens() error {
+	rec, err := readIndexRecord(ac.base, tableTokens.String())
+	if err != nil {
+		return err
+	}
+	if ac.maxTokens <= 0 || rec.Rows+ac.rows[tableTokens] <= ac.maxTokens {
+		return nil
+	}
+	it, err := ac.base.Get(tableTokens.String(), "expiry")
+	if err != nil {
+		return fmt.Errorf("oldest idempotency token: %w", err)
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		tok, ok := raw.(*tokenRecord)
+		if !ok {
+			continue
+		}
+		if _, touched := ac.written[rowKey{tableTokens, tok.token()}]; touched {
+			continue
+		}
+		return ac.remove(tableTokens, tok.token(), tok)
+	}
+	// Every stored token was touched here: the bound was crossed within
+	// this transaction (a batch), so the first to expire is among its own.
+	it, err = ac.txn.Get(tableTokens.String(), "expiry")
+	if err != nil {
+		return fmt.Errorf("oldest idempotency token: %w", err)
+	}
+	if tok, ok := it.Next().(*tokenRecord); ok {
+		return ac.remove(tableTokens, tok.token(), tok)
+	}
 	return nil
 }

@@ -2,8 +2,11 @@ package fsm
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"unsafe"
+
+	"github.com/shoal-io/shoal/api"
 )
 
 // The compact row keeps the snapshot bytes the struct of three strings had
@@ -40,6 +43,63 @@ func TestTokenRecordKeepsItsForm(t *testing.T) {
 			}
 			if unsafe.SliceData(r.idKey()) != unsafe.StringData(r.buf) {
 				t.Fatal("the id key is a copy, not the row's own buffer")
+			}
+		})
+	}
+}
+
+func TestTokensAreCapped(t *testing.T) {
+	register := func(id string, expiry int64) *JobRegisterRequest {
+		return &JobRegisterRequest{Job: newJob(id, api.JobTypeBatch, t0), EvalID: "ev-" + id,
+			IdempotencyToken: "tok-" + id, TokenExpiry: expiry, Now: t0}
+	}
+	tests := []struct {
+		name    string
+		batched bool
+		// expiries of j-0, j-1, …: the cap keeps the latest-expiring.
+		expiries []int64
+		kept     []string
+	}{
+		{"under the cap nothing goes", false, []int64{t0 + 1, t0 + 2, t0 + 3}, []string{"j-0", "j-1", "j-2"}},
+		{"the first to expire go", false, []int64{t0 + 1, t0 + 2, t0 + 3, t0 + 4, t0 + 5}, []string{"j-2", "j-3", "j-4"}},
+		{"by expiry, not by arrival", false, []int64{t0 + 9, t0 + 1, t0 + 8, t0 + 2}, []string{"j-0", "j-2", "j-3"}},
+		{"in one batch", true, []int64{t0 + 1, t0 + 2, t0 + 3, t0 + 4, t0 + 5}, []string{"j-2", "j-3", "j-4"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.fsm.ac.maxTokens = 3
+			var cmds []Command
+			for i, e := range tt.expiries {
+				cmds = append(cmds, register(fmt.Sprintf("j-%d", i), e))
+			}
+			if tt.batched {
+				for i, r := range h.applyBatch(cmds...) {
+					if r.Err != nil {
+						t.Fatalf("register %d: %v", i, r.Err)
+					}
+				}
+			} else {
+				for _, c := range cmds {
+					ok[JobRegisterResult](h, c)
+				}
+			}
+			txn := h.txn()
+			var kept []string
+			for i := range tt.expiries {
+				id := fmt.Sprintf("j-%d", i)
+				if jobID, _, found := txn.Idempotency("tok-"+id, t0); found {
+					if jobID != id {
+						t.Fatalf("token of %s leads to %s", id, jobID)
+					}
+					kept = append(kept, id)
+				}
+			}
+			if fmt.Sprint(kept) != fmt.Sprint(tt.kept) {
+				t.Fatalf("tokens kept for %v, want %v", kept, tt.kept)
+			}
+			if n := h.tokenRows(); n != len(tt.kept) {
+				t.Fatalf("the tokens table counts %d rows, want %d", n, len(tt.kept))
 			}
 		})
 	}
