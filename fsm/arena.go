@@ -68,10 +68,8 @@ func (a *arena) str(s string) string {
 }
 
 // strBytes is str for bytes.
-func (a *arena) strBytes(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	out := a.bytes(b)
-	return unsafe.String(unsafe.SliceData(out), len(out))
-}
+func (a *arena) strBytes(b []byte) string { return a.str(view(b)) }
+
+// view is b read as a string without a copy, for callers that copy it
+// (arena.str, arena.intern, unique.Make) before b is reused.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -134,7 +134,7 @@ func (r *frameReader) internStr() string {
 	if r.err != nil {
 		return ""
 	}
-	return r.a.intern(string(f))
+	return r.a.intern(view(f))
 }
 
 func (r *frameReader) byte() byte {
@@ -179,7 +179,7 @@ func decodeFrozen(c *blobCodec, a *arena, t tableID, b []byte) (any, error) {
 	case tableExecutions:
 		rec := &execRecord{CreateIndex: r.uvarint(), ModifyIndex: r.uvarint()}
 		f := &frozenExec{codec: c}
-		f.ID, f.JobID, f.NodeID = r.str(), r.str(), shared(string(r.field()))
+		f.ID, f.JobID, f.NodeID = r.str(), r.str(), shared(view(r.field()))
 		f.CreateTime = r.varint()
 		f.Terminal = r.byte() == 1
 		f.blob = r.bytes()
