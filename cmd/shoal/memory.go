@@ -20,12 +20,8 @@ const defaultMemoryLimit = "400MiB"
 // liveHeadroom is how far above the live heap the collector's goal is kept
 // (the limit raised for it) when the live heap nears the configured limit: a
 // goal at what is live would have the collector run back to back, taking
-// half the CPU. 1.15, not 1.3: a burst of 100,000 jobs leaves as many partly
-// used spans as the garbage it made between collections, and they stay
-// resident after it (settled RSS 444–477 MB in one run, against 420–677 MB
-// in three at 1.3); the collector's pointer work is light enough since the
-// frozen rows' bytes went into chunks, and the create rate held.
-const liveHeadroom = 1.15
+// half the CPU.
+const liveHeadroom = 1.3
 
 // applyMemoryLimit sets Go's soft memory limit from --memory-limit, unless
 // GOMEMLIMIT is set (the runtime has read it already), and keeps it above

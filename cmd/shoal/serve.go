@@ -125,7 +125,7 @@ or from a YAML/JSON file given with --config whose keys are flag names.`,
 	f.BoolVar(&o.enableDebug, "enable-debug", false, "serve Go's profiler under /debug/pprof on the API port")
 	f.DurationVar(&o.evalGCAge, "eval-gc-age", 10*time.Minute, "how long finished evaluations are kept in the replicated state")
 	f.DurationVar(&o.jobGCAge, "job-gc-age", 72*time.Hour, "how long terminal jobs (completed, failed, stopped) are kept, with their executions and history; 0 keeps them forever")
-	f.StringVar(&o.memoryLimit, "memory-limit", defaultMemoryLimit, "soft limit on the Go heap (e.g. 400MiB, 2GiB; 0 for none): past it the garbage collector works harder instead of growing the process; raised when the heap needs it, so the collector's goal stays 1.15x the live heap. GOMEMLIMIT overrides it")
+	f.StringVar(&o.memoryLimit, "memory-limit", defaultMemoryLimit, "soft limit on the Go heap (e.g. 400MiB, 2GiB; 0 for none): past it the garbage collector works harder instead of growing the process; raised when the heap needs it, so the collector's goal stays 1.3x the live heap. GOMEMLIMIT overrides it")
 
 	f.StringToStringVar(&o.labels, "labels", nil, "compute node labels, key=value pairs (comma-separated)")
 	f.StringSliceVar(&o.engines, "engines", nil, "execution engines to offer: docker, wasm, noop (default: all that work here)")
