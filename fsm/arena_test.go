@@ -72,3 +72,46 @@ func TestArenaStrings(t *testing.T) {
 		t.Fatalf("intern(team-a) = %q", got)
 	}
 }
+
+func TestSlab(t *testing.T) {
+	perBlock := slabBlock / int(unsafe.Sizeof(frozenJobRow{}))
+	tests := []struct {
+		name      string
+		slab      *slab[frozenJobRow]
+		n         int
+		wantBlock int // rows from the first block (0: each its own)
+	}{
+		{"rows share a block", &slab[frozenJobRow]{}, 10, 10},
+		{"a full block is followed by a new one", &slab[frozenJobRow]{}, perBlock + 3, perBlock},
+		{"nil slab allocates", nil, 3, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rows []*frozenJobRow
+			for i := range tt.n {
+				r := newRow(tt.slab)
+				if r.rec.frozen != nil || r.f.ID != "" {
+					t.Fatalf("row %d is not zeroed", i)
+				}
+				r.f.ID = strings.Repeat("x", i+1)
+				rows = append(rows, r)
+			}
+			for i, r := range rows {
+				if len(r.f.ID) != i+1 {
+					t.Fatalf("row %d was overwritten: %q", i, r.f.ID)
+				}
+			}
+			if tt.wantBlock == 0 {
+				return
+			}
+			size := unsafe.Sizeof(frozenJobRow{})
+			base := uintptr(unsafe.Pointer(rows[0]))
+			for i, r := range rows {
+				inFirst := uintptr(unsafe.Pointer(r)) == base+uintptr(i)*size
+				if inFirst != (i < tt.wantBlock) {
+					t.Fatalf("row %d in the first block: %v, want %v", i, inFirst, i < tt.wantBlock)
+				}
+			}
+		})
+	}
+}

@@ -186,14 +186,34 @@ func freezeJob(c *blobCodec, a *arena, r *jobRecord) (*jobRecord, error) {
 	// entry's buffer, which a kept string would keep alive.
 	h := r.head()
 	h.ID, h.Namespace, h.Type = a.str(h.ID), a.intern(h.Namespace), a.intern(h.Type)
-	f := &frozenJob{jobHead: h, blob: blob, codec: c}
+	row := newRow(a.jobSlab())
+	f := &row.f
+	*f = frozenJob{jobHead: h, blob: blob, codec: c}
 	if n := len(r.Job.Labels); n > 0 {
 		f.labels = make(pairLabels, 0, 2*n)
 		for _, k := range slices.Sorted(maps.Keys(r.Job.Labels)) {
 			f.labels = append(f.labels, a.str(k), a.str(r.Job.Labels[k]))
 		}
 	}
-	return &jobRecord{frozen: f, CreateIndex: r.CreateIndex, ModifyIndex: r.ModifyIndex}, nil
+	row.rec = jobRecord{frozen: f, CreateIndex: r.CreateIndex, ModifyIndex: r.ModifyIndex}
+	return &row.rec, nil
+}
+
+// frozenJobRow is a frozen job's record and frozen part in one allocation
+// (from the arena's slab when there is one).
+type frozenJobRow struct {
+	rec jobRecord
+	f   frozenJob
+}
+
+type frozenExecRow struct {
+	rec execRecord
+	f   frozenExec
+}
+
+type frozenHistoryRow struct {
+	rec historyRecord
+	f   frozenHistory
 }
 
 // execHead is what indexes read of an execution, hot or frozen.
@@ -242,8 +262,10 @@ func freezeExec(c *blobCodec, a *arena, r *execRecord) (*execRecord, error) {
 	}
 	h := r.head()
 	h.ID, h.JobID, h.NodeID = a.str(h.ID), a.str(h.JobID), shared(h.NodeID)
-	return &execRecord{frozen: &frozenExec{execHead: h, blob: blob, codec: c},
-		CreateIndex: r.CreateIndex, ModifyIndex: r.ModifyIndex}, nil
+	row := newRow(a.execSlab())
+	row.f = frozenExec{execHead: h, blob: blob, codec: c}
+	row.rec = execRecord{frozen: &row.f, CreateIndex: r.CreateIndex, ModifyIndex: r.ModifyIndex}
+	return &row.rec, nil
 }
 
 // historyRecord holds a job's events in order; an event's sequence number
@@ -281,7 +303,10 @@ func freezeHistory(c *blobCodec, a *arena, r *historyRecord) (*historyRecord, er
 	if err != nil {
 		return nil, fmt.Errorf("freeze history of %s: %w", r.JobID, err)
 	}
-	return &historyRecord{JobID: a.str(r.JobID), frozen: &frozenHistory{count: len(r.Events), blob: blob, codec: c}}, nil
+	row := newRow(a.historySlab())
+	row.f = frozenHistory{count: len(r.Events), blob: blob, codec: c}
+	row.rec = historyRecord{JobID: a.str(r.JobID), frozen: &row.f}
+	return &row.rec, nil
 }
 
 // shared returns a copy of s that every frozen row naming it shares: a

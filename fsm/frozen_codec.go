@@ -155,8 +155,10 @@ func decodeFrozen(c *blobCodec, a *arena, t tableID, b []byte) (any, error) {
 	var row any
 	switch t {
 	case tableJobs:
-		rec := &jobRecord{CreateIndex: r.uvarint(), ModifyIndex: r.uvarint()}
-		f := &frozenJob{codec: c}
+		jr := newRow(a.jobSlab())
+		rec, f := &jr.rec, &jr.f
+		rec.CreateIndex, rec.ModifyIndex = r.uvarint(), r.uvarint()
+		f.codec = c
 		f.ID, f.Namespace, f.Type = r.str(), r.internStr(), r.internStr()
 		f.State = api.JobStateType(r.uvarint())
 		f.CreateTime, f.ModifyTime = r.varint(), r.varint()
@@ -177,8 +179,10 @@ func decodeFrozen(c *blobCodec, a *arena, t tableID, b []byte) (any, error) {
 		rec.frozen = f
 		row = rec
 	case tableExecutions:
-		rec := &execRecord{CreateIndex: r.uvarint(), ModifyIndex: r.uvarint()}
-		f := &frozenExec{codec: c}
+		er := newRow(a.execSlab())
+		rec, f := &er.rec, &er.f
+		rec.CreateIndex, rec.ModifyIndex = r.uvarint(), r.uvarint()
+		f.codec = c
 		f.ID, f.JobID, f.NodeID = r.str(), r.str(), shared(view(r.field()))
 		f.CreateTime = r.varint()
 		f.Terminal = r.byte() == 1
@@ -189,9 +193,12 @@ func decodeFrozen(c *blobCodec, a *arena, t tableID, b []byte) (any, error) {
 		rec.frozen = f
 		row = rec
 	case tableHistory:
-		rec := &historyRecord{JobID: r.str()}
+		hr := newRow(a.historySlab())
+		rec := &hr.rec
+		rec.JobID = r.str()
 		n := r.uvarint()
-		rec.frozen = &frozenHistory{count: int(min(n, uint64(maxRecordSize))), blob: r.bytes(), codec: c}
+		hr.f = frozenHistory{count: int(min(n, uint64(maxRecordSize))), blob: r.bytes(), codec: c}
+		rec.frozen = &hr.f
 		if r.err == nil && rec.JobID == "" {
 			r.err = errFrozenFrame
 		}

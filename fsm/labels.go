@@ -20,7 +20,7 @@ const labelIndex = "label"
 type labelIndexer struct{}
 
 func labelIndexSchema() *memtab.IndexSchema {
-	return &memtab.IndexSchema{Name: labelIndex, Unique: true, AllowMissing: true, Indexer: labelIndexer{}}
+	return &memtab.IndexSchema{Name: labelIndex, Unique: true, AllowMissing: true, Stable: true, Appended: true, Indexer: labelIndexer{}}
 }
 
 func (labelIndexer) FromObject(obj any) (bool, [][]byte, error) {

@@ -165,6 +165,21 @@ func index(name string, k *keyIndexer) *memtab.IndexSchema {
 	return &memtab.IndexSchema{Name: name, Unique: true, Indexer: k}
 }
 
+// stableIndex is an index whose key a row keeps for life: its keys are
+// packed with the row's frozen bytes (applyCtx.keep).
+func stableIndex(name string, k *keyIndexer) *memtab.IndexSchema {
+	s := index(name, k)
+	s.Stable = true
+	return s
+}
+
+// appendedIndex marks s as appended to within ranges of its keys (memtab's
+// IndexSchema.Appended).
+func appendedIndex(s *memtab.IndexSchema) *memtab.IndexSchema {
+	s.Appended = true
+	return s
+}
+
 func optionalIndex(name string, k *keyIndexer) *memtab.IndexSchema {
 	s := index(name, k)
 	s.AllowMissing = true
@@ -215,10 +230,10 @@ func schema() *memtab.DBSchema {
 		{
 			Name: tableJobs.String(),
 			Indexes: indexes(
-				index("id", &keyIndexer{parts: strID, partialPrefix: true, key: jobKey(func(b []byte, j jobHead) []byte {
+				stableIndex("id", &keyIndexer{parts: strID, partialPrefix: true, key: jobKey(func(b []byte, j jobHead) []byte {
 					return appendString(b, j.ID)
 				})}),
-				index("create", &keyIndexer{parts: timeID, key: jobKey(func(b []byte, j jobHead) []byte {
+				stableIndex("create", &keyIndexer{parts: timeID, key: jobKey(func(b []byte, j jobHead) []byte {
 					return appendString(appendInt64(b, j.CreateTime), j.ID)
 				})}),
 				index("modify", &keyIndexer{parts: timeID, key: jobKey(func(b []byte, j jobHead) []byte {
@@ -227,7 +242,7 @@ func schema() *memtab.DBSchema {
 				// Namespace listings in the default order; other orders with a
 				// namespace filter scan the global index (rare, and every job
 				// index costs every write).
-				index("ns_create", &keyIndexer{parts: strTimeID, key: jobKey(func(b []byte, j jobHead) []byte {
+				stableIndex("ns_create", &keyIndexer{parts: strTimeID, key: jobKey(func(b []byte, j jobHead) []byte {
 					return appendString(appendInt64(appendString(b, j.Namespace), j.CreateTime), j.ID)
 				})}),
 				// Live jobs by type: a joining node needs the active daemon
@@ -249,17 +264,17 @@ func schema() *memtab.DBSchema {
 		{
 			Name: tableExecutions.String(),
 			Indexes: indexes(
-				index("id", &keyIndexer{parts: strID, partialPrefix: true, key: execKey(func(b []byte, e execHead, _ *execRecord) []byte {
+				stableIndex("id", &keyIndexer{parts: strID, partialPrefix: true, key: execKey(func(b []byte, e execHead, _ *execRecord) []byte {
 					return appendString(b, e.ID)
 				})}),
-				index("job", &keyIndexer{parts: strTimeID, key: execKey(func(b []byte, e execHead, _ *execRecord) []byte {
+				stableIndex("job", &keyIndexer{parts: strTimeID, key: execKey(func(b []byte, e execHead, _ *execRecord) []byte {
 					return appendString(appendInt64(appendString(b, e.JobID), e.CreateTime), e.ID)
 				})}),
 				// A node's executions by modify index: the compute long poll
 				// asks for what changed after the index it last saw.
-				index("node_modify", &keyIndexer{parts: strUintStr, key: execKey(func(b []byte, e execHead, r *execRecord) []byte {
+				appendedIndex(index("node_modify", &keyIndexer{parts: strUintStr, key: execKey(func(b []byte, e execHead, r *execRecord) []byte {
 					return appendString(appendUint64(appendString(b, e.NodeID), r.ModifyIndex), e.ID)
-				})}),
+				})})),
 				// Only non-terminal executions: what holds capacity on a node,
 				// found without walking the node's whole history.
 				optionalIndex("active", &keyIndexer{parts: strStr, key: func(obj any) ([]byte, bool) {
@@ -292,7 +307,7 @@ func schema() *memtab.DBSchema {
 		{
 			Name: tableHistory.String(),
 			Indexes: indexes(
-				index("id", &keyIndexer{parts: strID, key: func(obj any) ([]byte, bool) {
+				stableIndex("id", &keyIndexer{parts: strID, key: func(obj any) ([]byte, bool) {
 					r, ok := obj.(*historyRecord)
 					if !ok {
 						return nil, false
@@ -323,7 +338,7 @@ func schema() *memtab.DBSchema {
 					}
 					return r.idKey(), true
 				}}),
-				index("expiry", &keyIndexer{parts: timeID, key: func(obj any) ([]byte, bool) {
+				stableIndex("expiry", &keyIndexer{parts: timeID, key: func(obj any) ([]byte, bool) {
 					r, ok := obj.(*tokenRecord)
 					if !ok {
 						return nil, false

@@ -37,7 +37,7 @@ func NewMemDB(s *DBSchema) (*MemDB, error) {
 	for i, t := range c.tables {
 		r.trees[i] = make([]*tree, len(t.indexes))
 		for j := range t.indexes {
-			r.trees[i][j] = newTree()
+			r.trees[i][j] = newTree(t.indexes[j].appended)
 		}
 	}
 	db := &MemDB{schema: c, working: r}
@@ -90,6 +90,25 @@ type Txn struct {
 	// unrecorded is set when a change was left out of changes because no
 	// reader was waiting then: Commit fires every watch registered since.
 	unrecorded bool
+	// keep, when set, copies the keys a stable index stores (KeepKeys).
+	keep func(table, key string) string
+}
+
+// KeepKeys has the write Txn store every new key of a stable index as
+// keep's copy of it. The caller's copier can pack
+// keys that live as long as their rows densely: a key made while a write's
+// garbage is made beside it otherwise pins a span of that garbage for the
+// row's whole life. keep may return the key itself (a table whose rows die
+// young). It is called on the writer's goroutine only, unless the caller
+// inserts into different tables at once (then it must be safe for that).
+func (t *Txn) KeepKeys(keep func(table, key string) string) { t.keep = keep }
+
+// kept is the copy of key k an index entry keeps.
+func (t *Txn) kept(td *tableDef, d *indexDef, k string) string {
+	if t.keep == nil || !d.stable {
+		return k
+	}
+	return t.keep(td.name, k)
 }
 
 type change struct {
@@ -155,6 +174,8 @@ func (t *Txn) Insert(table string, obj any) error {
 	}
 	if exists {
 		id = old.key // one copy of the key for every version and every rowRef
+	} else {
+		id = t.kept(td, td.indexes[0], id)
 	}
 	t.mutable(ti, 0).Set(item{key: id, obj: obj})
 	t.note(ti, 0, id)
@@ -176,7 +197,7 @@ func (t *Txn) Insert(table string, obj any) error {
 				if ref == nil {
 					ref = t.oldRef(ti, len(td.indexes), oldKeys, newKeys, id)
 				}
-				t.mutable(ti, ii).Set(item{key: k, obj: ref})
+				t.mutable(ti, ii).Set(item{key: t.kept(td, td.indexes[ii], k), obj: ref})
 			}
 			t.note(ti, ii, k)
 		}

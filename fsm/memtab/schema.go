@@ -6,9 +6,10 @@
 // keeps every index in an immutable radix tree whose every node and leaf owns
 // a watch channel, about 350–400 bytes per index entry whether or not anyone
 // ever waits, and a stored job has a dozen entries. memtab keeps each index
-// in a copy-on-write B-tree (google/btree) of (key, row) pairs, about 80
-// bytes per entry, and creates a watch channel only when a reader asks for
-// one (a blocking query), keyed by the prefix it read.
+// in a copy-on-write B-tree (google/btree, forked in internal/btree for how
+// a full leaf splits) of (key, row) pairs, about 80 bytes per entry, and
+// creates a watch channel only when a reader asks for one (a blocking
+// query), keyed by the prefix it read.
 package memtab
 
 import (
@@ -52,6 +53,15 @@ type IndexSchema struct {
 	Unique       bool
 	AllowMissing bool
 	Indexer      Indexer
+	// Stable says a row's keys in this index do not change while the row
+	// lives, so a write Txn's KeepKeys copier may store them.
+	Stable bool
+	// Appended says new keys arrive in ascending order within ranges of
+	// the index (a node's executions by modify index, a label's jobs by
+	// creation), so its leaves split where an insert lands and stay full.
+	// Keys appended to the whole index need not say so; random keys must
+	// not (their leaves would fill to half, not three quarters).
+	Appended bool
 }
 
 // TableSchema names a table and its indexes; it must have an "id" index.
@@ -88,6 +98,8 @@ type indexDef struct {
 	prefix PrefixIndexer
 	// allowMissing rows may be absent from the index.
 	allowMissing bool
+	stable       bool
+	appended     bool
 }
 
 func compile(s *DBSchema) (*compiled, error) {
@@ -111,7 +123,7 @@ func compile(s *DBSchema) (*compiled, error) {
 			if is == nil || is.Indexer == nil {
 				return fmt.Errorf("table %q: index without an indexer", name)
 			}
-			d := &indexDef{name: is.Name, args: is.Indexer, allowMissing: is.AllowMissing}
+			d := &indexDef{name: is.Name, args: is.Indexer, allowMissing: is.AllowMissing, stable: is.Stable, appended: is.Appended}
 			d.single, _ = is.Indexer.(SingleIndexer)
 			d.multi, _ = is.Indexer.(MultiIndexer)
 			d.prefix, _ = is.Indexer.(PrefixIndexer)

@@ -1,6 +1,6 @@
 package memtab
 
-import "github.com/google/btree"
+import "github.com/shoal-io/shoal/fsm/memtab/internal/btree"
 
 // item is one index entry: the key and the row it leads to. Secondary
 // indexes hold the row too, so a read through them needs no second lookup.
@@ -17,7 +17,8 @@ const degree = 16
 
 // tree is one index: a copy-on-write B-tree of items.
 //
-// google/btree, not tidwall/btree: tidwall's split leaves the new right node
+// google/btree (a fork: internal/btree, whose leaves split where appends
+// keep them full), not tidwall/btree: tidwall's split leaves the new right node
 // sharing the left node's array, and once the right node is copied on write
 // and its rows replaced, the left node's array still points at the old rows.
 // Rows are appended in time order and then replaced by their frozen form, so
@@ -25,7 +26,15 @@ const degree = 16
 // split and clears what it drops.
 type tree struct{ bt *btree.BTreeG[item] }
 
-func newTree() *tree { return &tree{bt: btree.NewG(degree, less)} }
+// newTree returns an empty index; appended says its keys arrive in
+// ascending order within ranges (IndexSchema.Appended).
+func newTree(appended bool) *tree {
+	bt := btree.NewG(degree, less)
+	if appended {
+		bt.SplitAtInsert()
+	}
+	return &tree{bt: bt}
+}
 
 // Copy returns a version sharing every node; whichever of the two is written
 // next copies the nodes it touches. Only the writer calls it.
