@@ -1,6 +1,32 @@
 package server
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
+
+func TestIdleDue(t *testing.T) {
+	tests := []struct {
+		name      string
+		quiet     bool
+		free      uint64
+		sinceLast time.Duration
+		want      bool
+	}{
+		{"quiet with many free pages", true, 60 << 20, time.Minute, true},
+		{"jobs being written", false, 60 << 20, time.Minute, false},
+		{"few free pages", true, 10 << 20, time.Minute, false},
+		{"handed back a moment ago", true, 200 << 20, 5 * time.Second, false},
+		{"never handed back", true, memoryIdleFree, time.Since(time.Time{}), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := idleDue(tt.quiet, tt.free, tt.sinceLast); got != tt.want {
+				t.Fatalf("idleDue(%v, %d, %v) = %v, want %v", tt.quiet, tt.free, tt.sinceLast, got, tt.want)
+			}
+		})
+	}
+}
 
 func TestMemoryWatchDue(t *testing.T) {
 	type tick struct {
