@@ -17,14 +17,20 @@ const (
 	// each), once no job has been written for a whole look, does too.
 	memoryReturnDrop = 1000
 	// A replica with no job written for a look hands back what a forced
-	// collection would free, once that passes memoryIdleFree, at most every
-	// memoryIdleEvery: after a burst, the follower's last applies, its
-	// snapshot, the reads and digests that follow leave 50-150 MB of
-	// garbage and free pages that the hand-back at the burst's end did not
-	// see, and the runtime's scavenger keeps pages while under the soft
-	// limit.
+	// collection would free, once that passes memoryIdleFree: after a burst,
+	// the follower's last applies, its snapshot, the reads and digests that
+	// follow leave 50-150 MB of garbage and free pages that the hand-back at
+	// the burst's end did not see, and the runtime's scavenger keeps pages
+	// while under the soft limit. The first such hand-back after a write or
+	// another hand-back comes at least memoryIdleFirst after it (the quiet
+	// snapshot that follows a burst leaves its garbage a few seconds after
+	// the burst's own hand-back); the next ones memoryIdleAgain apart, since
+	// a forced collection at 100,000 jobs costs 0.1-0.4 s of one core and
+	// stalls a request or two, and a store nobody writes to but many read
+	// makes that much garbage between its own collections anyway.
 	memoryIdleFree  = 48 << 20
-	memoryIdleEvery = 30 * time.Second
+	memoryIdleFirst = 10 * time.Second
+	memoryIdleAgain = time.Minute
 )
 
 // memoryWatch decides when freed memory is worth handing back: once the
@@ -71,7 +77,7 @@ func (w *memoryWatch) due(jobs int, removed, jobsIndex uint64) bool {
 func (s *Server) returnMemory(ctx context.Context) {
 	jobs, index := s.storedJobs()
 	w := memoryWatch{peak: jobs, last: jobs, removed: s.fsm.JobsRemoved(), jobsIndex: index, handed: jobs}
-	var last time.Time
+	var idle idleWatch
 	every(ctx, memoryCheckEvery, nil, func() {
 		jobs, index := s.storedJobs()
 		removed := s.fsm.JobsRemoved()
@@ -79,20 +85,38 @@ func (s *Server) returnMemory(ctx context.Context) {
 		before := w.peak
 		due := w.due(jobs, removed, index)
 		free := reclaimable()
-		if !due && !idleDue(quiet, free, time.Since(last)) {
+		now := time.Now()
+		if !idle.due(now, quiet, due, free) {
 			return
 		}
-		start := time.Now()
 		debug.FreeOSMemory()
-		last = time.Now()
-		s.logger.Info("returned freed memory to the OS", "jobs_peak", before, "jobs_now", jobs, "reclaimable", free, "took", last.Sub(start))
+		s.logger.Info("returned freed memory to the OS", "jobs_peak", before, "jobs_now", jobs, "reclaimable", free, "took", time.Since(now))
 	})
 }
 
-// idleDue reports whether what a quiet replica could free is worth a forced
-// collection and hand-back.
-func idleDue(quiet bool, free uint64, sinceLast time.Duration) bool {
-	return quiet && free >= memoryIdleFree && sinceLast >= memoryIdleEvery
+// idleWatch paces the hand-backs of a replica nobody writes jobs to.
+type idleWatch struct {
+	last   time.Time // the last hand-back
+	repeat bool      // the last one was an idle one, with no write since
+}
+
+// due reports whether to hand back now: at once when the job count says so
+// (jobsDue), or when no job was written since the last look and a
+// collection would free enough, paced by memoryIdleFirst and
+// memoryIdleAgain.
+func (w *idleWatch) due(now time.Time, quiet, jobsDue bool, reclaimable uint64) bool {
+	if !quiet {
+		w.repeat = false
+	}
+	wait := memoryIdleFirst
+	if w.repeat {
+		wait = memoryIdleAgain
+	}
+	fire := jobsDue || quiet && reclaimable >= memoryIdleFree && now.Sub(w.last) >= wait
+	if fire {
+		w.last, w.repeat = now, !jobsDue
+	}
+	return fire
 }
 
 // reclaimable is the heap memory a collection and a hand-back would give

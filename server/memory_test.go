@@ -5,24 +5,38 @@ import (
 	"time"
 )
 
-func TestIdleDue(t *testing.T) {
-	tests := []struct {
-		name      string
-		quiet     bool
-		free      uint64
-		sinceLast time.Duration
-		want      bool
-	}{
-		{"quiet with many free pages", true, 60 << 20, time.Minute, true},
-		{"jobs being written", false, 60 << 20, time.Minute, false},
-		{"few free pages", true, 10 << 20, time.Minute, false},
-		{"handed back a moment ago", true, 200 << 20, 5 * time.Second, false},
-		{"never handed back", true, memoryIdleFree, time.Since(time.Time{}), true},
+func TestIdleWatch(t *testing.T) {
+	const big, small = memoryIdleFree + 1, memoryIdleFree - 1
+	type tick struct {
+		at          time.Duration // since the start
+		quiet       bool
+		jobsDue     bool
+		reclaimable uint64
+		want        bool
 	}
+	tests := []struct {
+		name  string
+		ticks []tick
+	}{
+		{"a burst's hand-back, then its snapshot's garbage 10 s later", []tick{
+			{0, true, true, 0, true}, {4 * time.Second, true, false, big, false}, {10 * time.Second, true, false, big, true}}},
+		{"then at most once a minute while reads make garbage", []tick{
+			{0, true, true, 0, true}, {10 * time.Second, true, false, big, true}, {30 * time.Second, true, false, big, false},
+			{70 * time.Second, true, false, big, true}}},
+		{"a write makes the next one come sooner", []tick{
+			{0, true, false, big, true}, {20 * time.Second, false, false, big, false}, {22 * time.Second, true, false, big, true}}},
+		{"never while jobs are written", []tick{{0, false, false, 10 * big, false}, {time.Minute, false, false, 10 * big, false}}},
+		{"not for little", []tick{{0, true, false, small, false}, {time.Minute, true, false, small, false}}},
+		{"the job count's hand-back is never held back", []tick{{0, true, true, 0, true}, {2 * time.Second, false, true, 0, true}}},
+	}
+	start := time.Unix(1_000_000, 0)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := idleDue(tt.quiet, tt.free, tt.sinceLast); got != tt.want {
-				t.Fatalf("idleDue(%v, %d, %v) = %v, want %v", tt.quiet, tt.free, tt.sinceLast, got, tt.want)
+			var w idleWatch
+			for i, k := range tt.ticks {
+				if got := w.due(start.Add(k.at), k.quiet, k.jobsDue, k.reclaimable); got != k.want {
+					t.Fatalf("tick %d (%+v): due = %v, want %v", i, k, got, k.want)
+				}
 			}
 		})
 	}
