@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -152,6 +153,9 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			route = rc.RoutePattern()
 		}
 		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			s.apiRequests.Add(1)
+		}
 		took := time.Since(start)
 		s.metrics.latency.WithLabelValues(route, r.Method).Observe(took.Seconds())
 		if route == createRoute && (r.Method == http.MethodPut || r.Method == http.MethodPost) {

@@ -28,9 +28,14 @@ const (
 	// a forced collection at 100,000 jobs costs 0.1-0.4 s of one core and
 	// stalls a request or two, and a store nobody writes to but many read
 	// makes that much garbage between its own collections anyway.
+	// Nor while the replica serves a stream of reads (more than
+	// memoryIdleReads in a look; compute nodes' polls are a few): the
+	// collection would show in their latency, and their garbage is the
+	// collector's to take in its own time.
 	memoryIdleFree  = 48 << 20
 	memoryIdleFirst = 10 * time.Second
 	memoryIdleAgain = time.Minute
+	memoryIdleReads = 20
 )
 
 // memoryWatch decides when freed memory is worth handing back: once the
@@ -78,10 +83,14 @@ func (s *Server) returnMemory(ctx context.Context) {
 	jobs, index := s.storedJobs()
 	w := memoryWatch{peak: jobs, last: jobs, removed: s.fsm.JobsRemoved(), jobsIndex: index, handed: jobs}
 	var idle idleWatch
+	requests := s.apiRequests.Load()
 	every(ctx, memoryCheckEvery, nil, func() {
 		jobs, index := s.storedJobs()
 		removed := s.fsm.JobsRemoved()
-		quiet := index == w.jobsIndex
+		served := s.apiRequests.Load()
+		// quiet: no job written and few requests since the last look.
+		quiet := index == w.jobsIndex && served-requests <= memoryIdleReads
+		requests = served
 		before := w.peak
 		due := w.due(jobs, removed, index)
 		free := reclaimable()
@@ -101,9 +110,9 @@ type idleWatch struct {
 }
 
 // due reports whether to hand back now: at once when the job count says so
-// (jobsDue), or when no job was written since the last look and a
-// collection would free enough, paced by memoryIdleFirst and
-// memoryIdleAgain.
+// (jobsDue), or when the replica was quiet since the last look (no job
+// written, few requests) and a collection would free enough, paced by
+// memoryIdleFirst and memoryIdleAgain.
 func (w *idleWatch) due(now time.Time, quiet, jobsDue bool, reclaimable uint64) bool {
 	if !quiet {
 		w.repeat = false

@@ -49,6 +49,9 @@ type Server struct {
 	nodes    *http.Client // to compute nodes' results and logs
 	metrics  *metrics
 	ui       *uiState
+	// apiRequests counts the API requests served (instrument), so the
+	// memory watch can tell an idle replica from one serving reads.
+	apiRequests atomic.Uint64
 	// peerID is this replica's libp2p peer ID (package peerid), reported
 	// in its NodeInfo.
 	peerID string
