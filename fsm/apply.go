@@ -53,7 +53,8 @@ type applyCtx struct {
 	codec  *blobCodec
 	arena  *arena
 	tokens *arena
-	// keepKeys is keep, made once.
+	// keepKeys is keep as a func value, made once (New) rather than per
+	// transaction.
 	keepKeys func(table, key string) string
 	// maxTokens bounds the idempotency tokens kept (maxIdempotencyTokens;
 	// tests lower it).
@@ -85,9 +86,6 @@ func (e *events) reset(m eventMark) {
 
 func (ac *applyCtx) begin(db *memtab.MemDB, index uint64) {
 	ac.txn = db.Txn(true)
-	if ac.keepKeys == nil {
-		ac.keepKeys = ac.keep
-	}
 	ac.txn.KeepKeys(ac.keepKeys)
 	ac.base = db.Txn(false)
 	clear(ac.written)

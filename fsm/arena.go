@@ -39,8 +39,7 @@ type slab[T any] struct{ block []T }
 
 const slabBlock = 32 << 10
 
-// newRow returns a zeroed T from s (a T of its own when s is nil: tests and
-// callers without an arena).
+// newRow returns a zeroed T from s (a T of its own when s is nil).
 func newRow[T any](s *slab[T]) *T {
 	if s == nil {
 		return new(T)
@@ -51,28 +50,6 @@ func newRow[T any](s *slab[T]) *T {
 	}
 	s.block = s.block[:len(s.block)+1]
 	return &s.block[len(s.block)-1]
-}
-
-// jobSlab and its kin return a's slab for the row kind, nil without an arena.
-func (a *arena) jobSlab() *slab[frozenJobRow] {
-	if a == nil {
-		return nil
-	}
-	return &a.jobs
-}
-
-func (a *arena) execSlab() *slab[frozenExecRow] {
-	if a == nil {
-		return nil
-	}
-	return &a.execs
-}
-
-func (a *arena) historySlab() *slab[frozenHistoryRow] {
-	if a == nil {
-		return nil
-	}
-	return &a.hists
 }
 
 const (

@@ -173,7 +173,8 @@ func (r *jobRecord) eachLabel(f func(k, v string)) {
 
 func (r *jobRecord) isFrozen() bool { return r.frozen != nil }
 
-// freezeJob returns r frozen (r itself when it is frozen already).
+// freezeJob returns r frozen (r itself when it is frozen already), its
+// bytes and its structs taken from a (freezeExec and freezeHistory too).
 func freezeJob(c *blobCodec, a *arena, r *jobRecord) (*jobRecord, error) {
 	if r.frozen != nil {
 		return r, nil
@@ -186,7 +187,7 @@ func freezeJob(c *blobCodec, a *arena, r *jobRecord) (*jobRecord, error) {
 	// entry's buffer, which a kept string would keep alive.
 	h := r.head()
 	h.ID, h.Namespace, h.Type = a.str(h.ID), a.intern(h.Namespace), a.intern(h.Type)
-	row := newRow(a.jobSlab())
+	row := newRow(&a.jobs)
 	f := &row.f
 	*f = frozenJob{jobHead: h, blob: blob, codec: c}
 	if n := len(r.Job.Labels); n > 0 {
@@ -262,7 +263,7 @@ func freezeExec(c *blobCodec, a *arena, r *execRecord) (*execRecord, error) {
 	}
 	h := r.head()
 	h.ID, h.JobID, h.NodeID = a.str(h.ID), a.str(h.JobID), shared(h.NodeID)
-	row := newRow(a.execSlab())
+	row := newRow(&a.execs)
 	row.f = frozenExec{execHead: h, blob: blob, codec: c}
 	row.rec = execRecord{frozen: &row.f, CreateIndex: r.CreateIndex, ModifyIndex: r.ModifyIndex}
 	return &row.rec, nil
@@ -303,7 +304,7 @@ func freezeHistory(c *blobCodec, a *arena, r *historyRecord) (*historyRecord, er
 	if err != nil {
 		return nil, fmt.Errorf("freeze history of %s: %w", r.JobID, err)
 	}
-	row := newRow(a.historySlab())
+	row := newRow(&a.hists)
 	row.f = frozenHistory{count: len(r.Events), blob: blob, codec: c}
 	row.rec = historyRecord{JobID: a.str(r.JobID), frozen: &row.f}
 	return &row.rec, nil

@@ -149,13 +149,13 @@ func (r *frameReader) byte() byte {
 
 // decodeFrozen rebuilds a frozen row of table t from its frame payload. The
 // blob is checked only for being a zstd frame of our dictionary; its content
-// is decoded when read.
+// is decoded when read. The row's bytes and structs are taken from a.
 func decodeFrozen(c *blobCodec, a *arena, t tableID, b []byte) (any, error) {
 	r := &frameReader{b: b, a: a}
 	var row any
 	switch t {
 	case tableJobs:
-		jr := newRow(a.jobSlab())
+		jr := newRow(&a.jobs)
 		rec, f := &jr.rec, &jr.f
 		rec.CreateIndex, rec.ModifyIndex = r.uvarint(), r.uvarint()
 		f.codec = c
@@ -179,7 +179,7 @@ func decodeFrozen(c *blobCodec, a *arena, t tableID, b []byte) (any, error) {
 		rec.frozen = f
 		row = rec
 	case tableExecutions:
-		er := newRow(a.execSlab())
+		er := newRow(&a.execs)
 		rec, f := &er.rec, &er.f
 		rec.CreateIndex, rec.ModifyIndex = r.uvarint(), r.uvarint()
 		f.codec = c
@@ -193,7 +193,7 @@ func decodeFrozen(c *blobCodec, a *arena, t tableID, b []byte) (any, error) {
 		rec.frozen = f
 		row = rec
 	case tableHistory:
-		hr := newRow(a.historySlab())
+		hr := newRow(&a.hists)
 		rec := &hr.rec
 		rec.JobID = r.str()
 		n := r.uvarint()

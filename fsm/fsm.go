@@ -69,6 +69,7 @@ func New(cfg Config) *FSM {
 	f := &FSM{logger: logger, store: newStore()}
 	f.ac.codec, f.ac.arena, f.ac.tokens = f.store.codec, &arena{}, &arena{}
 	f.ac.maxTokens = maxIdempotencyTokens
+	f.ac.keepKeys = f.ac.keep
 	return f
 }
 

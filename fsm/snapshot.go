@@ -181,13 +181,11 @@ func readSnapshot(r io.Reader, codec *blobCodec) (*memtab.MemDB, uint64, error) 
 			}
 			continue
 		}
+		// Format 1 has no frozen rows.
 		var rec any
-		switch {
-		case frozen:
-			rec, err = decodeFrozen(codec, nil, t, buf)
-		case t == tableHistory && h.Format == snapshotFormatV1:
+		if t == tableHistory {
 			rec, err = v1History.add(buf)
-		default:
+		} else {
 			rec, err = decodeRow(t, buf)
 		}
 		if err != nil {

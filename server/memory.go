@@ -16,25 +16,22 @@ const (
 	// hand-back, so a store that grows by bursts is not collected after
 	// each), once no job has been written for a whole look, does too.
 	memoryReturnDrop = 1000
-	// A replica with no job written for a look hands back what a forced
-	// collection would free, once that passes memoryIdleFree: after a burst,
-	// the follower's last applies, its snapshot, the reads and digests that
-	// follow leave 50-150 MB of garbage and free pages that the hand-back at
-	// the burst's end did not see, and the runtime's scavenger keeps pages
-	// while under the soft limit. The first such hand-back after a write or
-	// another hand-back comes at least memoryIdleFirst after it (the quiet
-	// snapshot that follows a burst leaves its garbage a few seconds after
-	// the burst's own hand-back); the next ones memoryIdleAgain apart, since
-	// a forced collection at 100,000 jobs costs 0.1-0.4 s of one core and
-	// stalls a request or two, and a store nobody writes to but many read
-	// makes that much garbage between its own collections anyway.
-	// Nor while the replica serves a stream of reads (more than
-	// memoryIdleReads in a look; compute nodes' polls are a few): the
-	// collection would show in their latency, and their garbage is the
-	// collector's to take in its own time.
-	memoryIdleFree  = 48 << 20
+	// A quiet replica (no job written and at most memoryIdleReads requests
+	// in a look) hands back what a forced collection would free once that
+	// reaches memoryIdleFree: after a burst, the follower's last applies, its
+	// quiet snapshot and the reads that follow leave 50-150 MB of garbage and
+	// free pages that the burst's own hand-back did not see, and the
+	// runtime's scavenger keeps pages while under the soft limit.
+	memoryIdleFree = 48 << 20
+	// The first such hand-back comes memoryIdleFirst after a write or the
+	// last hand-back (the quiet snapshot leaves its garbage a few seconds
+	// after the burst's hand-back), the next ones memoryIdleAgain apart: a
+	// forced collection at 100,000 jobs costs 0.1-0.4 s of one core.
 	memoryIdleFirst = 10 * time.Second
 	memoryIdleAgain = time.Minute
+	// More requests than this in a look is a stream of reads (compute
+	// nodes' polls are a few): a forced collection would show in their
+	// latency, and their garbage is the collector's to take in its own time.
 	memoryIdleReads = 20
 )
 

@@ -1,6 +1,7 @@
 package btree
 
 import (
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -74,7 +75,7 @@ func TestRandomOperationsAfterAppends(t *testing.T) {
 		ref[i*10] = true
 	}
 	old := tr.Clone()
-	oldWant := sortedKeys(ref)
+	oldWant := slices.Sorted(maps.Keys(ref))
 	for range 50_000 {
 		k := rng.IntN(60_000)
 		if rng.IntN(2) == 0 {
@@ -105,15 +106,6 @@ func TestRandomOperationsAfterAppends(t *testing.T) {
 			t.Fatalf("%s: descending walk differs", name)
 		}
 	}
-	check("after random operations", tr, sortedKeys(ref))
+	check("after random operations", tr, slices.Sorted(maps.Keys(ref)))
 	check("clone taken before them", old, oldWant)
-}
-
-func sortedKeys(m map[int]bool) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
