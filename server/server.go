@@ -52,6 +52,10 @@ type Server struct {
 	// apiRequests counts the API requests served (instrument), so the
 	// memory watch can tell an idle replica from one serving reads.
 	apiRequests atomic.Uint64
+	// quietSnapshots counts the snapshots taken once writes quietened
+	// (snapshots.go): each leaves garbage the size of the state, which the
+	// memory watch hands back (memory.go).
+	quietSnapshots atomic.Uint64
 	// peerID is this replica's libp2p peer ID (package peerid), reported
 	// in its NodeInfo.
 	peerID string

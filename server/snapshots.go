@@ -50,7 +50,9 @@ func (s *Server) snapshotLoop(ctx context.Context) {
 		quiet := n >= last && n-last < quietCommands
 		last = n
 		if reason, ok := snapshotDue(s.cfg.Raft.SnapshotCommands, n, quiet); ok {
-			s.takeSnapshot(ctx, reason, n)
+			if s.takeSnapshot(ctx, reason, n) && reason == "quiet" {
+				s.quietSnapshots.Add(1)
+			}
 			last = s.fsm.CommandsSinceSnapshot()
 		}
 	}
@@ -68,8 +70,9 @@ func snapshotDue(limit, n uint64, quiet bool) (string, bool) {
 	return "", false
 }
 
-// takeSnapshot asks Raft for a snapshot and waits for it (or ctx).
-func (s *Server) takeSnapshot(ctx context.Context, reason string, commands uint64) {
+// takeSnapshot asks Raft for a snapshot and waits for it (or ctx); true when
+// one was taken.
+func (s *Server) takeSnapshot(ctx context.Context, reason string, commands uint64) bool {
 	start := time.Now()
 	f := s.raft.Snapshot()
 	done := make(chan error, 1)
@@ -77,17 +80,18 @@ func (s *Server) takeSnapshot(ctx context.Context, reason string, commands uint6
 	select {
 	case <-ctx.Done():
 		s.logger.Info("snapshot still running at shutdown", "reason", reason)
-		return
+		return false
 	case err := <-done:
 		if errors.Is(err, raft.ErrNothingNewToSnapshot) {
-			return
+			return false
 		}
 		if err != nil {
 			s.logger.Warn("snapshot failed", "reason", reason, "error", err)
-			return
+			return false
 		}
 	}
 	s.logger.Info("snapshot taken", "reason", reason, "commands", commands, "took", time.Since(start).Round(time.Millisecond))
+	return true
 }
 
 // snapshotBeforeShutdown leaves a stopping replica a snapshot of what it
