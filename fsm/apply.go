@@ -142,6 +142,9 @@ func (ac *applyCtx) commit() error {
 	}
 	ac.txn.Commit()
 	ac.txn = nil
+	// base would otherwise keep the version before this one (every node
+	// this transaction copied) alive until the next apply.
+	ac.base = nil
 	return nil
 }
 

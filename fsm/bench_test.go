@@ -9,6 +9,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/hashicorp/raft"
@@ -131,7 +132,8 @@ func completeJobs(b *testing.B, h *harness, first, n int) {
 
 // BenchmarkStoreFootprint measures the live heap a completed job costs the
 // store (B/job, issue 10's budget), and the free slots of the spans it holds
-// (unused-B/job). HEAPPROF=<file> writes a heap profile of
+// (unused-B/job), before and after a repack (FSM.Compact, -compacted).
+// HEAPPROF=<file> writes a heap profile of
 // the full store.
 func BenchmarkStoreFootprint(b *testing.B) {
 	if os.Getenv("SHOAL_BENCH_MEMLIMIT") != "" {
@@ -146,13 +148,21 @@ func BenchmarkStoreFootprint(b *testing.B) {
 	b.ResetTimer()
 	completeJobs(b, h, 0, b.N)
 	b.StopTimer()
-	runtime.GC()
-	var after runtime.MemStats
-	runtime.ReadMemStats(&after)
-	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N), "B/job")
-	// Free slots in spans that hold live objects: resident memory that
-	// only the objects' deaths give back (fragmentation).
-	b.ReportMetric(float64(int64(after.HeapInuse-after.HeapAlloc)-int64(before.HeapInuse-before.HeapAlloc))/float64(b.N), "unused-B/job")
+	report := func(suffix string) {
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N), "B/job"+suffix)
+		// Free slots in spans that hold live objects: resident memory that
+		// only the objects' deaths give back (fragmentation).
+		b.ReportMetric(float64(int64(after.HeapInuse-after.HeapAlloc)-int64(before.HeapInuse-before.HeapAlloc))/float64(b.N), "unused-B/job"+suffix)
+	}
+	report("")
+	// What an idle replica's repack (FSM.Compact) leaves.
+	start := time.Now()
+	h.fsm.Compact()
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "compact-ms")
+	report("-compacted")
 	if path := os.Getenv("HEAPPROF"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {

@@ -76,6 +76,11 @@ func New(cfg Config) *FSM {
 // State returns the store Apply writes to.
 func (f *FSM) State() *Store { return f.store }
 
+// Compact repacks the state's indexes densely (memtab's Compact), for a
+// replica whose writes have quietened after a burst: see the server's
+// memory watch.
+func (f *FSM) Compact() { f.store.db().Compact() }
+
 // SetObserver installs (or, with nil, removes) the observer. Safe at any
 // time, concurrently with Apply; the next Apply uses it.
 func (f *FSM) SetObserver(o Observer) {

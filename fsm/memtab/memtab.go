@@ -389,6 +389,39 @@ func (t *Txn) Commit() {
 	db.writer.Unlock()
 }
 
+// Compact repacks every index's nodes densely (the B-tree's Compact), one
+// table at a time under the writer lock, and publishes the result: the
+// content is unchanged, so no watch fires. After a burst of writes the
+// surviving nodes sit a few to a span among the dead copies copy-on-write
+// made (100-150 MB of resident spans beside 60 MB of nodes at 100,000
+// jobs); after Compact and a collection those spans are free. A write waits
+// for at most one table's repack.
+func (db *MemDB) Compact() {
+	for ti := range db.schema.tables {
+		db.compactTable(ti)
+	}
+}
+
+func (db *MemDB) compactTable(ti int) {
+	db.writer.Lock()
+	defer db.writer.Unlock()
+	// The working root's slices are the writer's own (a write Txn copies
+	// them, and publish makes the readers' own), so this table's may be
+	// replaced in place.
+	ts := make([]*tree, len(db.working.trees[ti]))
+	for ii, t := range db.working.trees[ti] {
+		ts[ii] = &tree{bt: t.bt.Compact()}
+	}
+	db.working.trees[ti] = ts
+	pub := db.published.Load()
+	next := &root{trees: append([][]*tree(nil), pub.trees...)}
+	next.trees[ti] = make([]*tree, len(ts))
+	for ii, t := range ts {
+		next.trees[ti][ii] = t.Copy()
+	}
+	db.watch.publish(&db.published, next, nil, false)
+}
+
 // Abort drops a write Txn's changes. Safe to call after Commit.
 func (t *Txn) Abort() {
 	if !t.write || t.done {

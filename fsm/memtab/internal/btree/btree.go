@@ -193,17 +193,26 @@ func (n *node[T]) mutableFor(cow *copyOnWriteContext[T]) *node[T] {
 		return n
 	}
 	out := cow.newNode()
+	// Shoal: a node Compact carved has arrays exactly as long as their
+	// contents; its copy gets a full node's room, not append's doubling.
+	itemsCap, childrenCap := cap(n.items), cap(n.children)
+	if m := n.cow.carvedMax; m > 0 {
+		itemsCap = m
+		if len(n.children) > 0 {
+			childrenCap = m + 1
+		}
+	}
 	if cap(out.items) >= len(n.items) {
 		out.items = out.items[:len(n.items)]
 	} else {
-		out.items = make(items[T], len(n.items), cap(n.items))
+		out.items = make(items[T], len(n.items), itemsCap)
 	}
 	copy(out.items, n.items)
 	// Copy children
 	if cap(out.children) >= len(n.children) {
 		out.children = out.children[:len(n.children)]
 	} else {
-		out.children = make(items[*node[T]], len(n.children), cap(n.children))
+		out.children = make(items[*node[T]], len(n.children), childrenCap)
 	}
 	copy(out.children, n.children)
 	return out
@@ -581,6 +590,9 @@ type copyOnWriteContext[T any] struct {
 	// Shoal: splitAtInsert (SplitAtInsert) splits a full leaf where the
 	// insert lands when that is past its middle.
 	splitAtInsert bool
+	// Shoal: carvedMax is set on the context of the nodes Compact carved
+	// (the tree's maxItems): see mutableFor.
+	carvedMax int
 }
 
 // SplitAtInsert is a Shoal addition: the tree's keys are appended within

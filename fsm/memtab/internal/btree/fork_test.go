@@ -109,3 +109,76 @@ func TestRandomOperationsAfterAppends(t *testing.T) {
 	check("after random operations", tr, slices.Sorted(maps.Keys(ref)))
 	check("clone taken before them", old, oldWant)
 }
+
+// TestCompact checks that a compacted tree holds what the original did,
+// that writes to either (with and without clones, as memtab makes) never
+// show in the other, and that nodes copied out of the blocks get a full
+// node's room.
+func TestCompact(t *testing.T) {
+	for _, degree := range []int{2, 4, 16} {
+		rng := rand.New(rand.NewPCG(uint64(degree), 7))
+		tr := NewG(degree, Less[int]())
+		ref := map[int]bool{}
+		for range 20_000 {
+			k := rng.IntN(50_000)
+			tr.ReplaceOrInsert(k)
+			ref[k] = true
+		}
+		want := slices.Sorted(maps.Keys(ref))
+		c := tr.Compact()
+		if c.Len() != tr.Len() {
+			t.Fatalf("degree %d: compacted Len %d, want %d", degree, c.Len(), tr.Len())
+		}
+		if got := keys(c); !slices.Equal(got, want) {
+			t.Fatalf("degree %d: compacted tree has %d keys, want %d", degree, len(got), len(want))
+		}
+		// Writes to the original do not reach the copy.
+		for k := range 1000 {
+			tr.ReplaceOrInsert(-1 - k)
+			tr.Delete(want[k])
+		}
+		if got := keys(c); !slices.Equal(got, want) {
+			t.Fatalf("degree %d: a write to the original changed the compacted copy", degree)
+		}
+		// Nor the other way round; and the copy keeps working through
+		// clones, inserts and deletes.
+		frozen := c.Clone()
+		for i := range 30_000 {
+			k := rng.IntN(60_000)
+			if rng.IntN(2) == 0 {
+				if _, had := c.ReplaceOrInsert(k); had != ref[k] {
+					t.Fatalf("degree %d: insert %d: had = %v, want %v", degree, k, had, ref[k])
+				}
+				ref[k] = true
+			} else {
+				if _, had := c.Delete(k); had != ref[k] {
+					t.Fatalf("degree %d: delete %d: had = %v, want %v", degree, k, had, ref[k])
+				}
+				delete(ref, k)
+			}
+			if i%50 == 0 {
+				c = c.Clone()
+			}
+		}
+		if got := keys(c); !slices.Equal(got, slices.Sorted(maps.Keys(ref))) || c.Len() != len(ref) {
+			t.Fatalf("degree %d: after writes the compacted tree has %d keys (Len %d), want %d", degree, len(got), c.Len(), len(ref))
+		}
+		if got := keys(frozen); !slices.Equal(got, want) {
+			t.Fatalf("degree %d: a clone of the compacted tree changed under writes", degree)
+		}
+		// The first write copies the root out of its block with a full
+		// node's room, not an exact fit that its next insert would outgrow.
+		d := tr.Compact()
+		d.ReplaceOrInsert(-1_000_000)
+		if d.root.cow != d.cow || cap(d.root.items) < d.maxItems() || cap(d.root.children) < d.maxItems()+1 {
+			t.Fatalf("degree %d: the root copied out of its block has room for %d items and %d children, want %d and %d",
+				degree, cap(d.root.items), cap(d.root.children), d.maxItems(), d.maxItems()+1)
+		}
+	}
+}
+
+func keys(tr *BTreeG[int]) []int {
+	var got []int
+	tr.Ascend(func(k int) bool { got = append(got, k); return true })
+	return got
+}
