@@ -29,13 +29,15 @@ func (s *Server) readJob(r *http.Request) (*fsm.ReadTxn, *api.Job, error) {
 	}
 	ctx, cancel := s.blockingContext(r, wait)
 	defer cancel()
+	timedOut := false
 	for {
 		txn, err := s.readTxn(r)
 		if err != nil {
 			return nil, nil, err
 		}
 		job, err := txn.ResolveJob(chi.URLParam(r, "id"))
-		if err != nil || minIndex == 0 {
+		// Timed out (or the client left): answer with what there is.
+		if err != nil || minIndex == 0 || timedOut {
 			return txn, job, err
 		}
 		ws := memtab.NewWatchSet()
@@ -44,12 +46,8 @@ func (s *Server) readJob(r *http.Request) (*fsm.ReadTxn, *api.Job, error) {
 			txn.ReleaseWatches(ws)
 			return txn, job, nil
 		}
-		err = ws.WatchCtx(ctx)
-		txn.ReleaseWatches(ws)
-		if err != nil {
-			// Timed out (or the client left): answer with what there is.
-			return txn, job, nil
-		}
+		// Wait drops txn: the answer is read afresh.
+		timedOut = txn.Wait(ctx, ws) != nil
 	}
 }
 

@@ -74,6 +74,7 @@ func (s *Server) handleWatchExecutions(w http.ResponseWriter, r *http.Request) {
 	nodeID := chi.URLParam(r, "id")
 	ctx, cancel := s.blockingContext(r, wait)
 	defer cancel()
+	timedOut := false
 	for {
 		txn := s.fsm.State().Txn()
 		if _, err := txn.Node(nodeID); err != nil {
@@ -89,10 +90,9 @@ func (s *Server) handleWatchExecutions(w http.ResponseWriter, r *http.Request) {
 		}
 		// A first watch (index 0) answers at once, even with nothing to do:
 		// a node that just started must learn what it was running before any
-		// new work arrives.
-		answer := since == 0 || len(execs) > 0 || ws.WatchCtx(ctx) != nil
-		txn.ReleaseWatches(ws)
-		if answer {
+		// new work arrives. A watch that timed out answers with what there is.
+		if since == 0 || len(execs) > 0 || timedOut {
+			txn.ReleaseWatches(ws)
 			resp, err := assigned(txn, execs)
 			if err != nil {
 				s.writeError(w, r, err)
@@ -101,6 +101,9 @@ func (s *Server) handleWatchExecutions(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, txn.Index(), resp)
 			return
 		}
+		// Wait drops txn (a 30 s poll would keep its version of the state
+		// alive): the answer is read afresh.
+		timedOut = txn.Wait(ctx, ws) != nil
 	}
 }
 

@@ -465,3 +465,7 @@ func (t *Txn) index(table, index string, args []any) (ti, ii int, key string, er
 // reader waits on is dropped instead of kept until it fires or ages out.
 // Call it once per filled WatchSet, whether or not the reader waited.
 func (t *Txn) Release(ws WatchSet) { t.db.watch.release(ws) }
+
+// Releaser returns Release bound to the database alone, for a reader that
+// lets go of its Txn, and the version the Txn keeps alive, before it waits.
+func (t *Txn) Releaser() func(WatchSet) { return t.db.watch.release }
