@@ -90,8 +90,10 @@ func (s *Server) returnMemory(ctx context.Context) {
 		jobs, index := s.storedJobs()
 		removed := s.fsm.JobsRemoved()
 		served := s.apiRequests.Load()
-		// quiet: no job written and few requests since the last look.
-		quiet := index == w.jobsIndex && served-requests <= memoryIdleReads
+		// still: no job written since the last look; quiet: and few
+		// requests.
+		still := index == w.jobsIndex
+		quiet := still && served-requests <= memoryIdleReads
 		requests = served
 		before := w.peak
 		// A snapshot taken once writes quietened (the one that follows a
@@ -110,9 +112,13 @@ func (s *Server) returnMemory(ctx context.Context) {
 		// The state's index nodes, repacked, let go of the spans they
 		// were left scattered over by the writes since the last repack:
 		// about 80 MB at 100,000 jobs after a burst, which no collection
-		// returns (fsm.Compact).
+		// returns (fsm.Compact). Only once writes have stopped: under
+		// steady churn (retention's hand-back each pass while 500 jobs/s
+		// come) the next writes copy nodes out of the blocks at once,
+		// and the blocks they leave partly used stay alive beside the
+		// copies: the 20-minute soak's RSS rose from 390 to 490 MB.
 		compactedNow := false
-		if applied := s.fsm.State().Index(); applied != compacted {
+		if applied := s.fsm.State().Index(); still && applied != compacted {
 			s.fsm.Compact()
 			compacted, compactedNow = applied, true
 		}
