@@ -98,7 +98,8 @@ var listPaths = []string{
 
 // TestScale loads SHOAL_SCALE_JOBS completed noop jobs into a 3-replica
 // cluster and reports every replica's RSS, the follower list p99s, restart
-// times and a new replica's catch-up. SHOAL_SCALE_OUT keeps heap profiles.
+// times and a new replica's catch-up. SHOAL_SCALE_OUT keeps heap profiles;
+// SHOAL_SCALE_READS sets the reads timed per list (300).
 func TestScale(t *testing.T) {
 	n := testcluster.EnvInt("SHOAL_SCALE_JOBS", 0)
 	if n == 0 {
@@ -156,11 +157,12 @@ func TestScale(t *testing.T) {
 	}
 
 	f := followers[0]
+	reads := testcluster.EnvInt("SHOAL_SCALE_READS", 300) // per list
 	for _, path := range listPaths {
 		if strings.Contains(path, "%s") {
 			path = fmt.Sprintf(path, ids[0])
 		}
-		t.Logf("follower p99 %-70s %v", path, p99(ctx, t, f, path, 300))
+		t.Logf("follower p99 %-70s %v", path, p99(ctx, t, f, path, reads))
 	}
 	// Second page of the default order.
 	r, err := f.Get(ctx, "/api/v1/orchestrator/jobs?limit=10")
@@ -172,7 +174,7 @@ func TestScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := "/api/v1/orchestrator/jobs?limit=10&next_token=" + page.NextToken
-	t.Logf("follower p99 %-70s %v", "jobs?limit=10&next_token=…", p99(ctx, t, f, path, 300))
+	t.Logf("follower p99 %-70s %v", "jobs?limit=10&next_token=…", p99(ctx, t, f, path, reads))
 
 	// Restarts: SIGTERM, then kill -9, each timed to serving at the
 	// leader's index.
