@@ -22,11 +22,15 @@ const (
 	memoryReturnDrop = 1000
 	// A quiet replica (no job written and at most memoryIdleReads requests
 	// in a look) hands back what a forced collection would free once that
-	// reaches memoryIdleFree: after a burst, the follower's last applies, its
+	// reaches a quarter of the live heap, between memoryIdleFreeMin and
+	// memoryIdleFree: after a burst, the follower's last applies, its
 	// quiet snapshot and the reads that follow leave 50-150 MB of garbage and
 	// free pages that the burst's own hand-back did not see, and the
-	// runtime's scavenger keeps pages while under the soft limit.
-	memoryIdleFree = 48 << 20
+	// runtime's scavenger keeps pages while under the soft limit. A small
+	// state's idle garbage matters as much beside it: a replica collected
+	// down to one job made 17-22 MB a minute of it, a third of its RSS.
+	memoryIdleFree    = 48 << 20
+	memoryIdleFreeMin = 8 << 20
 	// The first such hand-back comes memoryIdleFirst after a write or the
 	// last hand-back (the quiet snapshot leaves its garbage a few seconds
 	// after the burst's hand-back), the next ones memoryIdleAgain apart: a
@@ -104,9 +108,9 @@ func (s *Server) returnMemory(ctx context.Context) {
 		snapped := s.quietSnapshots.Load()
 		due := w.due(jobs, removed, index) || snapped != snapshots
 		snapshots = snapped
-		free := reclaimable()
+		free, live := reclaimable()
 		now := time.Now()
-		if !idle.due(now, quiet, due, free) {
+		if !idle.due(now, quiet, due, free >= idleFree(live)) {
 			return
 		}
 		// The state's index nodes, repacked, let go of the spans they
@@ -135,9 +139,9 @@ type idleWatch struct {
 
 // due reports whether to hand back now: at once when the job count or a
 // quiet snapshot says so (forced), or when the replica was quiet since the last look (no job
-// written, few requests) and a collection would free enough, paced by
+// written, few requests) and a collection would free enough (worth), paced by
 // memoryIdleFirst and memoryIdleAgain.
-func (w *idleWatch) due(now time.Time, quiet, forced bool, reclaimable uint64) bool {
+func (w *idleWatch) due(now time.Time, quiet, forced, worth bool) bool {
 	if !quiet {
 		w.repeat = false
 	}
@@ -145,17 +149,23 @@ func (w *idleWatch) due(now time.Time, quiet, forced bool, reclaimable uint64) b
 	if w.repeat {
 		wait = memoryIdleAgain
 	}
-	fire := forced || quiet && reclaimable >= memoryIdleFree && now.Sub(w.last) >= wait
+	fire := forced || quiet && worth && now.Sub(w.last) >= wait
 	if fire {
 		w.last, w.repeat = now, !forced
 	}
 	return fire
 }
 
+// idleFree is what an idle hand-back must give back to be worth a forced
+// collection, for a live heap of live bytes.
+func idleFree(live uint64) uint64 {
+	return min(max(live/4, memoryIdleFreeMin), memoryIdleFree)
+}
+
 // reclaimable is the heap memory a collection and a hand-back would give
-// back: free pages still resident, and whatever objects the last collection
-// did not find live (garbage since, or not yet swept).
-func reclaimable() uint64 {
+// back (free pages still resident, and whatever objects the last collection
+// did not find live: garbage since, or not yet swept), and the live heap.
+func reclaimable() (free, live uint64) {
 	s := []rtmetrics.Sample{
 		{Name: "/memory/classes/heap/free:bytes"},
 		{Name: "/memory/classes/heap/objects:bytes"},
@@ -164,14 +174,14 @@ func reclaimable() uint64 {
 	rtmetrics.Read(s)
 	for _, v := range s {
 		if v.Value.Kind() != rtmetrics.KindUint64 {
-			return 0
+			return 0, 0
 		}
 	}
 	free, objects, live := s[0].Value.Uint64(), s[1].Value.Uint64(), s[2].Value.Uint64()
 	if objects > live {
 		free += objects - live
 	}
-	return free
+	return free, live
 }
 
 // storedJobs returns the stored job count and the jobs table's last change.

@@ -6,12 +6,12 @@ import (
 )
 
 func TestIdleWatch(t *testing.T) {
-	const big, small = memoryIdleFree + 1, memoryIdleFree - 1
+	const big, small = true, false
 	type tick struct {
 		at          time.Duration // since the start
 		quiet       bool
 		jobsDue     bool
-		reclaimable uint64
+		reclaimable bool // a collection would free enough
 		want        bool
 	}
 	tests := []struct {
@@ -19,15 +19,15 @@ func TestIdleWatch(t *testing.T) {
 		ticks []tick
 	}{
 		{"a burst's hand-back, then its snapshot's garbage 10 s later", []tick{
-			{0, true, true, 0, true}, {4 * time.Second, true, false, big, false}, {10 * time.Second, true, false, big, true}}},
+			{0, true, true, small, true}, {4 * time.Second, true, false, big, false}, {10 * time.Second, true, false, big, true}}},
 		{"then at most once a minute while reads make garbage", []tick{
-			{0, true, true, 0, true}, {10 * time.Second, true, false, big, true}, {30 * time.Second, true, false, big, false},
+			{0, true, true, small, true}, {10 * time.Second, true, false, big, true}, {30 * time.Second, true, false, big, false},
 			{70 * time.Second, true, false, big, true}}},
 		{"a write makes the next one come sooner", []tick{
 			{0, true, false, big, true}, {20 * time.Second, false, false, big, false}, {22 * time.Second, true, false, big, true}}},
-		{"never while jobs are written", []tick{{0, false, false, 10 * big, false}, {time.Minute, false, false, 10 * big, false}}},
+		{"never while jobs are written", []tick{{0, false, false, big, false}, {time.Minute, false, false, big, false}}},
 		{"not for little", []tick{{0, true, false, small, false}, {time.Minute, true, false, small, false}}},
-		{"the job count's hand-back is never held back", []tick{{0, true, true, 0, true}, {2 * time.Second, false, true, 0, true}}},
+		{"the job count's hand-back is never held back", []tick{{0, true, true, small, true}, {2 * time.Second, false, true, small, true}}},
 	}
 	start := time.Unix(1_000_000, 0)
 	for _, tt := range tests {
@@ -89,5 +89,22 @@ func TestMemoryWatchDue(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestIdleFree(t *testing.T) {
+	tests := []struct {
+		live, want uint64
+	}{
+		{0, memoryIdleFreeMin},
+		{15 << 20, memoryIdleFreeMin}, // a replica collected down to a job
+		{60 << 20, 15 << 20},          // 20,000 jobs: a quarter of the live heap
+		{225 << 20, memoryIdleFree},   // 100,000 jobs
+		{4 << 30, memoryIdleFree},     // never more
+	}
+	for _, tt := range tests {
+		if got := idleFree(tt.live); got != tt.want {
+			t.Errorf("idleFree(%d MB) = %d MB, want %d MB", tt.live>>20, got>>20, tt.want>>20)
+		}
 	}
 }
