@@ -9,10 +9,11 @@ import (
 
 const (
 	// memoryCheckEvery is a look: a burst's end is a look with no job
-	// written, so the burst's garbage and scattered nodes go back a second
-	// or two after its last write (a user who just loaded 100,000 jobs
-	// reads RSS next).
-	memoryCheckEvery = time.Second
+	// written, so the burst's garbage and scattered nodes go back 2-4 s
+	// after its last write. Looks a second apart saw that sooner, but in
+	// the 500 jobs/s retention soak the leader fell behind two or three
+	// minutes earlier than with 2 s (three runs against two).
+	memoryCheckEvery = 2 * time.Second
 	// memoryReturnDrop is the fall in stored jobs that makes a replica hand
 	// freed memory back at once: the runtime's scavenger alone returns it
 	// over minutes, and an operator who just ran a collection watches RSS.
@@ -40,7 +41,7 @@ const (
 	// More requests than this in a look is a stream of reads (compute
 	// nodes' polls are a few): a forced collection would show in their
 	// latency, and their garbage is the collector's to take in its own time.
-	memoryIdleReads = 10
+	memoryIdleReads = 20
 )
 
 // memoryWatch decides when freed memory is worth handing back: once the
