@@ -116,6 +116,7 @@ func (ac *applyCtx) abort() {
 		ac.txn.Abort()
 		ac.txn = nil
 	}
+	ac.base = nil // as after a commit: no version kept until the next apply
 }
 
 // commit records the applied index (and, per changed table, its index and

@@ -49,10 +49,16 @@ func NewMemDB(s *DBSchema) (*MemDB, error) {
 func (r *root) publish() *root {
 	out := &root{trees: make([][]*tree, len(r.trees))}
 	for i, ts := range r.trees {
-		out.trees[i] = make([]*tree, len(ts))
-		for j, t := range ts {
-			out.trees[i][j] = t.Copy()
-		}
+		out.trees[i] = copyTrees(ts)
+	}
+	return out
+}
+
+// copyTrees returns readers' copies of one table's trees.
+func copyTrees(ts []*tree) []*tree {
+	out := make([]*tree, len(ts))
+	for i, t := range ts {
+		out[i] = t.Copy()
 	}
 	return out
 }
@@ -415,10 +421,7 @@ func (db *MemDB) compactTable(ti int) {
 	db.working.trees[ti] = ts
 	pub := db.published.Load()
 	next := &root{trees: append([][]*tree(nil), pub.trees...)}
-	next.trees[ti] = make([]*tree, len(ts))
-	for ii, t := range ts {
-		next.trees[ti][ii] = t.Copy()
-	}
+	next.trees[ti] = copyTrees(ts)
 	db.watch.publish(&db.published, next, nil, false)
 }
 
